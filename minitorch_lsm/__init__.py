@@ -1,0 +1,50 @@
+"""minitorch_lsm: a small, readable autograd framework with PyTorch's API and semantics.
+
+``import minitorch_lsm as torch`` and PyTorch's documented examples run unchanged:
+
+>>> import minitorch_lsm as torch
+>>> x = torch.tensor([1., 2., 3., 4., 5.], requires_grad=True)
+>>> y = torch.log_softmax(x, dim=0)
+>>> y
+tensor([-4.4519, -3.4519, -2.4519, -1.4519, -0.4519], grad_fn=<LogSoftmaxBackward0>)
+"""
+from __future__ import annotations
+
+from . import autograd, cuda
+from ._creation import (Generator, arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, initial_seed,
+                        linspace, manual_seed, ones, ones_like, rand, rand_like, randint, randn, randn_like, randperm,
+                        seed, tensor, zeros, zeros_like)
+from ._device import device
+from ._dtype import (bool, double, dtype, finfo, float, float16, float32, float64, get_default_dtype, half, iinfo, int,
+                     int8, int16, int32, int64, long, promote_types, result_type, set_default_dtype, short, uint8)
+from .autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad,
+                                 set_grad_enabled)
+from .ops import (abs, add, all, amax, amin, any, argmax, argmin, bmm, broadcast_shapes, cat, chunk, clamp, clone, cos,
+                  div, dot, eq, exp, expand, flatten, floor_divide, gather, ge, gt,
+                  index_select, isfinite, isinf, isnan, le, log, log1p, logical_and, logical_not, logical_or,
+                  logical_xor, lt, masked_fill, matmul, max, maximum, mean, min, minimum, mm, mul, narrow, ne, neg,
+                  permute, pow, prod, relu, remainder, repeat, reshape, rsqrt, scatter, scatter_add, sigmoid, sign, sin,
+                  split, sqrt, squeeze, stack, std, sub, sum, t, tanh, transpose, unbind, unsqueeze, var, where)
+from .tensor import Size, Tensor
+
+clip = clamp
+subtract, multiply, divide, negative, absolute = sub, mul, div, neg, abs
+concat = concatenate = cat
+
+
+def is_tensor(obj: object) -> bool:
+    """True if ``obj`` is a minitorch_lsm Tensor."""
+    return isinstance(obj, Tensor)
+
+
+def is_floating_point(input: Tensor) -> bool:
+    """True if ``input``'s dtype is a floating point type."""
+    return input.dtype.is_floating_point
+
+
+def numel(input: Tensor) -> int:
+    """The number of elements of ``input``."""
+    return input.numel()
+
+
+__version__ = "0.1.0"

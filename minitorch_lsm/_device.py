@@ -1,0 +1,142 @@
+"""Devices: which array module (``xp``) holds a tensor's data, and moving data between them.
+
+``cpu`` tensors hold NumPy arrays, ``cuda:N`` tensors hold CuPy arrays on GPU ``N``. This is the only
+module that imports CuPy or branches on NumPy versus CuPy; ops call :func:`xp_of` and write one body
+for both.
+
+>>> import minitorch_lsm as torch
+>>> torch.device("cuda:1")
+device(type='cuda', index=1)
+>>> torch.device("cpu") == torch.device("cpu")
+True
+"""
+from __future__ import annotations
+
+import contextlib
+import functools
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+__all__ = ["device", "xp_of", "as_device", "array_device", "move"]
+
+
+class device:  # noqa: N801 - mirrors torch.device
+    """Where a tensor lives: ``device('cpu')``, ``device('cuda')`` or ``device('cuda', 1)``/``'cuda:1'``."""
+
+    __slots__ = ("type", "index")
+
+    def __init__(self, type: "str | device", index: int | None = None) -> None:  # noqa: A002
+        if isinstance(type, device):
+            type, index = type.type, type.index  # noqa: A001
+        if not isinstance(type, str):
+            raise TypeError(f"device() received an invalid combination of arguments - got ({type!r})")
+        name, _, suffix = type.partition(":")
+        if suffix:
+            if index is not None:
+                raise RuntimeError(f"type (string) must not include an index because index was passed explicitly: {type}")
+            if not suffix.isdigit():
+                raise RuntimeError(f"Invalid device string: '{type}'")
+            index = int(suffix)
+        if name not in ("cpu", "cuda"):
+            raise RuntimeError(
+                "Expected one of cpu, cuda device type at start of device string: " + type)
+        if index is not None and (not isinstance(index, int) or index < 0):
+            raise RuntimeError(f"Device index must not be negative, got {index}")
+        self.type, self.index = name, index
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, str):
+            other = device(other)
+        return isinstance(other, device) and (self.type, self.index) == (other.type, other.index)
+
+    def __hash__(self) -> int:
+        return hash((self.type, self.index))
+
+    def __repr__(self) -> str:
+        if self.index is None:
+            return f"device(type='{self.type}')"
+        return f"device(type='{self.type}', index={self.index})"
+
+    def __str__(self) -> str:
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+
+CPU = device("cpu")
+
+
+@functools.lru_cache(maxsize=None)
+def cupy() -> ModuleType | None:
+    """CuPy when it is installed and a GPU is usable, else None (imported on first use only)."""
+    try:
+        import cupy as cp  # type: ignore[import-not-found]
+    except Exception:  # noqa: BLE001 - a broken CUDA install is as good as none
+        return None
+    try:
+        if not cp.cuda.is_available():
+            return None
+    except Exception:  # noqa: BLE001
+        return None
+    return cp
+
+
+def cuda_device_count() -> int:
+    cp = cupy()
+    return 0 if cp is None else int(cp.cuda.runtime.getDeviceCount())
+
+
+def as_device(value: Any) -> device:
+    """Turn ``'cuda'``, ``'cuda:0'``, an int (a GPU index) or a device into a concrete device.
+
+    A bare ``cuda`` means the current GPU, index 0; asking for one that does not exist raises.
+    """
+    if value is None:
+        return CPU
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = device("cuda", value)
+    dev = device(value) if not isinstance(value, device) else value
+    if dev.type == "cpu":
+        return CPU
+    if cupy() is None:
+        raise RuntimeError(
+            "CUDA is not available: install CuPy with `pip install minitorch_lsm[cuda]` "
+            "(cupy-cuda12x) on a machine with an NVIDIA GPU and driver")
+    index = 0 if dev.index is None else dev.index
+    if index >= cuda_device_count():
+        raise RuntimeError(f"CUDA error: invalid device ordinal (asked for cuda:{index}, "
+                           f"{cuda_device_count()} device(s) present)")
+    return device("cuda", index)
+
+
+def xp_of(dev: device) -> ModuleType:
+    """The array module for a device: ``numpy`` for cpu, ``cupy`` for cuda."""
+    if dev.type == "cpu":
+        return np
+    cp = cupy()
+    assert cp is not None, "a cuda tensor exists, so CuPy must be importable"
+    return cp
+
+
+def array_device(array: Any) -> device:
+    """The device an array lives on."""
+    if isinstance(array, (np.ndarray, np.generic)):
+        return CPU
+    return device("cuda", int(array.device.id))
+
+
+def on_device(dev: device) -> contextlib.AbstractContextManager[Any]:
+    """A context in which new CuPy arrays land on ``dev`` (a no-op for cpu)."""
+    if dev.type == "cpu":
+        return contextlib.nullcontext()
+    return xp_of(dev).cuda.Device(dev.index)
+
+
+def move(array: Any, dev: device) -> Any:
+    """Copy ``array`` to ``dev`` unless it is there already."""
+    if array_device(array) == dev:
+        return array
+    if dev.type == "cpu":
+        return array.get()
+    with on_device(dev):
+        return xp_of(dev).asarray(array)

@@ -1,0 +1,256 @@
+"""Data types: the dtype objects, their aliases, the default dtype, and PyTorch's promotion rules.
+
+Every other module asks this one which dtype a result has; nothing else re-derives the rules.
+
+Promotion follows PyTorch (not NumPy). Operands fall into three groups:
+
+* dimensioned tensors (``ndim > 0``),
+* zero-dimensional tensors,
+* "wrapped numbers": Python (and NumPy) scalars.
+
+Each group is promoted on its own; a later group only changes the result when it belongs to a
+higher *category* (bool < integer < floating) than what came before. Python floats count as the
+default dtype, Python ints as int64.
+
+>>> import minitorch_lsm as torch
+>>> (torch.tensor([1, 2]) + 2.5).dtype
+torch.float32
+>>> (torch.tensor([1., 2.]) + torch.tensor(1., dtype=torch.float64)).dtype
+torch.float32
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "dtype", "float16", "float32", "float64", "uint8", "int8", "int16", "int32", "int64", "bool",
+    "half", "float", "double", "short", "int", "long",
+    "get_default_dtype", "set_default_dtype", "promote_types", "result_type", "finfo", "iinfo",
+]
+
+_builtin_bool, _builtin_int, _builtin_float = bool, int, float
+
+
+class dtype:  # noqa: N801 - the name mirrors torch.dtype
+    """A tensor element type such as ``torch.float32``; wraps the NumPy dtype that stores it."""
+
+    __slots__ = ("name", "np", "is_floating_point", "is_signed", "itemsize", "_torch_name")
+
+    def __init__(self, name: str, np_dtype: Any, torch_name: str) -> None:
+        self.name = name
+        self.np = np.dtype(np_dtype)
+        self.is_floating_point = self.np.kind == "f"
+        self.is_signed = self.np.kind in "fi"
+        self.itemsize = self.np.itemsize
+        self._torch_name = torch_name
+
+    @property
+    def category(self) -> _builtin_int:
+        """0 for bool, 1 for integers, 2 for floating point (PyTorch's promotion categories)."""
+        return 2 if self.is_floating_point else (0 if self.np.kind == "b" else 1)
+
+    def __repr__(self) -> str:
+        return f"torch.{self.name}"
+
+    def __reduce__(self) -> str:
+        return self.name
+
+
+float16 = dtype("float16", np.float16, "Half")
+float32 = dtype("float32", np.float32, "Float")
+float64 = dtype("float64", np.float64, "Double")
+uint8 = dtype("uint8", np.uint8, "Byte")
+int8 = dtype("int8", np.int8, "Char")
+int16 = dtype("int16", np.int16, "Short")
+int32 = dtype("int32", np.int32, "Int")
+int64 = dtype("int64", np.int64, "Long")
+bool = dtype("bool", np.bool_, "Bool")  # noqa: A001 - torch.bool
+
+half, float, double = float16, float32, float64  # noqa: A001
+short, int, long = int16, int32, int64  # noqa: A001
+
+ALL_DTYPES = (float16, float32, float64, uint8, int8, int16, int32, int64, bool)
+_FROM_NUMPY = {d.np: d for d in ALL_DTYPES}
+
+
+def torch_name(d: dtype) -> str:
+    """The C++ scalar-type name PyTorch prints in error messages ('Float', 'Long', ...)."""
+    return d._torch_name
+
+
+def from_numpy_dtype(np_dtype: Any) -> dtype:
+    """The dtype object for a NumPy dtype; TypeError for one PyTorch has no equivalent of."""
+    try:
+        return _FROM_NUMPY[np.dtype(np_dtype)]
+    except (KeyError, TypeError):
+        raise TypeError(
+            f"can't convert np.ndarray of type {np.dtype(np_dtype)}. The only supported types are: "
+            "float64, float32, float16, int64, int32, int16, int8, uint8, and bool."
+        ) from None
+
+
+def as_dtype(value: Any, argument: str = "dtype") -> dtype:
+    """Accept a dtype object or the Python types ``float``/``int``/``bool`` as PyTorch does."""
+    if isinstance(value, dtype):
+        return value
+    if value is _builtin_float:
+        return float64
+    if value is _builtin_int:
+        return int64
+    if value is _builtin_bool:
+        return bool
+    raise TypeError(f"argument '{argument}' must be torch.dtype, not {type(value).__name__}")
+
+
+# ---------------------------------------------------------------- default dtype (process-wide, as in torch)
+_global_default = [float32]
+
+
+def get_default_dtype() -> dtype:
+    """The dtype Python floats and floating factories use (float32 unless changed).
+
+    >>> import minitorch_lsm as torch
+    >>> torch.get_default_dtype()
+    torch.float32
+    """
+    return _global_default[0]
+
+
+def set_default_dtype(d: dtype) -> None:
+    """Set the default floating dtype; only float16/32/64 are allowed, as in PyTorch.
+
+    >>> import minitorch_lsm as torch
+    >>> torch.set_default_dtype(torch.float64); torch.tensor([1.5]).dtype
+    torch.float64
+    >>> torch.set_default_dtype(torch.float32)
+    """
+    d = as_dtype(d)
+    if not d.is_floating_point:
+        raise TypeError("only floating-point types are supported as the default type")
+    _global_default[0] = d
+
+
+# ---------------------------------------------------------------- promotion
+def promote_types(a: dtype, b: dtype) -> dtype:
+    """The smallest dtype both ``a`` and ``b`` convert to without losing their category.
+
+    Floating beats integer whatever the sizes (``int64 + float16 -> float16``), unlike NumPy.
+
+    >>> import minitorch_lsm as torch
+    >>> torch.promote_types(torch.int64, torch.float16)
+    torch.float16
+    >>> torch.promote_types(torch.uint8, torch.int8)
+    torch.int16
+    """
+    if a is b:
+        return a
+    if a.is_floating_point or b.is_floating_point:
+        if a.is_floating_point and b.is_floating_point:
+            return a if a.itemsize >= b.itemsize else b
+        return a if a.is_floating_point else b
+    return _FROM_NUMPY[np.promote_types(a.np, b.np)]
+
+
+def _combine(higher: dtype | None, lower: dtype | None) -> dtype | None:
+    """Merge a lower-priority group into a higher one (PyTorch's ``combine_categories``)."""
+    if higher is None:
+        return lower
+    if lower is None or higher.is_floating_point:
+        return higher
+    if higher is bool or lower.is_floating_point:
+        return promote_types(higher, lower)
+    return higher
+
+
+def scalar_dtype(value: Any) -> dtype:
+    """The dtype a Python scalar takes part in promotion as: bool, int64 or the default float."""
+    if isinstance(value, (_builtin_bool, np.bool_)):
+        return bool
+    if isinstance(value, (_builtin_int, np.integer)):
+        return int64
+    if isinstance(value, (_builtin_float, np.floating)):
+        return get_default_dtype()
+    raise TypeError(f"unsupported scalar type {type(value).__name__}")
+
+
+def result_type(*operands: Any) -> dtype:
+    """The dtype of an elementwise op over tensors and Python scalars, by PyTorch's rules.
+
+    >>> import minitorch_lsm as torch
+    >>> torch.result_type(torch.tensor([1], dtype=torch.uint8), 300)
+    torch.uint8
+    """
+    groups: list[dtype | None] = [None, None, None]  # dimensioned, zero-dim, wrapped numbers
+    for op in operands:
+        if hasattr(op, "_wrapped"):
+            group = 2 if op._wrapped else (1 if op.ndim == 0 else 0)
+            d = scalar_dtype(op.item()) if op._wrapped else op.dtype
+        else:
+            group, d = 2, scalar_dtype(op)
+        groups[group] = d if groups[group] is None else promote_types(groups[group], d)
+    out = _combine(groups[0], _combine(groups[1], groups[2]))
+    assert out is not None, "result_type needs at least one operand"
+    return out
+
+
+def infer_dtype(data: Any) -> dtype:
+    """The dtype ``torch.tensor(data)`` gives: NumPy data keeps its dtype, Python data goes by category."""
+    if isinstance(data, (np.ndarray, np.generic)):
+        return from_numpy_dtype(data.dtype)
+    if hasattr(data, "_wrapped"):
+        return data.dtype
+    if isinstance(data, (list, tuple)):
+        found = [infer_dtype(item) for item in data]
+        if not found:
+            return get_default_dtype()
+        out = found[0]
+        for d in found[1:]:
+            out = out if out is d else promote_types(out, d)
+        return out
+    return scalar_dtype(data)
+
+
+# ---------------------------------------------------------------- finfo / iinfo
+class finfo:  # noqa: N801
+    """Machine limits of a floating dtype: ``bits eps max min tiny resolution`` (as torch.finfo).
+
+    >>> import minitorch_lsm as torch
+    >>> torch.finfo(torch.float32).eps
+    1.1920928955078125e-07
+    """
+
+    def __init__(self, type: dtype | None = None) -> None:  # noqa: A002
+        d = get_default_dtype() if type is None else as_dtype(type)
+        if not d.is_floating_point:
+            raise TypeError(f"torch.finfo() requires a floating point input type. Use torch.iinfo to handle '{d.name}'")
+        info = np.finfo(d.np)
+        self.dtype, self.bits = d.name, info.bits
+        self.eps, self.max, self.min = _builtin_float(info.eps), _builtin_float(info.max), _builtin_float(info.min)
+        self.tiny = self.smallest_normal = _builtin_float(info.tiny)
+        self.resolution = _builtin_float(info.resolution)
+
+    def __repr__(self) -> str:
+        return (f"finfo(resolution={self.resolution}, min={self.min:e}, max={self.max:e}, eps={self.eps}, "
+                f"smallest_normal={self.tiny}, tiny={self.tiny}, dtype={self.dtype})")
+
+
+class iinfo:  # noqa: N801
+    """Limits of an integer dtype: ``bits min max`` (as torch.iinfo).
+
+    >>> import minitorch_lsm as torch
+    >>> torch.iinfo(torch.uint8).max
+    255
+    """
+
+    def __init__(self, type: dtype) -> None:  # noqa: A002
+        d = as_dtype(type)
+        if d.is_floating_point:
+            raise TypeError(f"torch.iinfo() requires an integer input type. Use torch.finfo to handle '{d.name}'")
+        info = np.iinfo(np.uint8 if d is bool else d.np)
+        self.dtype, self.bits = d.name, info.bits
+        self.min, self.max = _builtin_int(info.min), _builtin_int(info.max)
+
+    def __repr__(self) -> str:
+        return f"iinfo(min={self.min}, max={self.max}, dtype={self.dtype})"

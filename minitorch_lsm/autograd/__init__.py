@@ -1,0 +1,89 @@
+"""Autograd: the tape (``Function`` nodes), the engine, grad mode, and gradient checking.
+
+>>> import minitorch_lsm as torch
+>>> x = torch.tensor(3., requires_grad=True)
+>>> (dx,) = torch.autograd.grad(x ** 3, x, create_graph=True)
+>>> dx, torch.autograd.grad(dx, x)[0]
+(tensor(27., grad_fn=<MulBackward0>), tensor(18.))
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Sequence
+
+from .engine import run_backward
+from .function import Function
+from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .gradcheck import gradcheck, gradgradcheck
+
+if TYPE_CHECKING:
+    from ..tensor import Tensor
+
+__all__ = ["backward", "grad", "Function", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode",
+           "is_grad_enabled", "gradcheck", "gradgradcheck"]
+
+
+def _as_sequence(value: Any) -> list[Any]:
+    from ..tensor import Tensor
+
+    if value is None:
+        return [None]
+    return [value] if isinstance(value, Tensor) else list(value)
+
+
+def backward(tensors: "Tensor | Sequence[Tensor]", grad_tensors: Any = None, retain_graph: bool | None = None,
+             create_graph: bool = False, inputs: Any = None) -> None:
+    """Accumulate the gradients of ``tensors`` into ``.grad`` of the leaves they depend on.
+
+    ``grad_tensors`` is d(loss)/d(tensors) (may be omitted for one-element tensors). The graph's saved
+    tensors are freed afterwards unless ``retain_graph`` (which defaults to ``create_graph``).
+    ``inputs`` limits accumulation to those tensors.
+    """
+    roots = _as_sequence(tensors)
+    grads = _as_sequence(grad_tensors) if grad_tensors is not None else [None] * len(roots)
+    if len(grads) != len(roots):
+        raise RuntimeError(f"grad can be implicitly created only for scalar outputs")
+    retain = create_graph if retain_graph is None else retain_graph
+    if inputs is None:
+        run_backward(roots, grads, retain_graph=retain, create_graph=create_graph)
+        return
+    targets = _as_sequence(inputs)
+    if not targets:
+        raise RuntimeError("'inputs' argument to backward() cannot be empty.")
+    found = run_backward(roots, grads, retain_graph=retain, create_graph=create_graph, capture=targets)
+    for t in targets:
+        g = found.get(id(t))
+        if g is not None:
+            g = g if create_graph else g.detach()
+            t.grad = g if t.grad is None else t.grad + g
+
+
+def grad(outputs: "Tensor | Sequence[Tensor]", inputs: "Tensor | Sequence[Tensor]", grad_outputs: Any = None,
+         retain_graph: bool | None = None, create_graph: bool = False, allow_unused: bool | None = None,
+         is_grads_batched: bool = False, materialize_grads: bool = False) -> tuple["Tensor | None", ...]:
+    """The gradients of ``outputs`` with respect to ``inputs``, returned rather than accumulated.
+
+    With ``create_graph=True`` the result is itself differentiable (gradients of gradients).
+    """
+    from .._creation import zeros_like
+
+    roots = _as_sequence(outputs)
+    targets = _as_sequence(inputs)
+    grads = _as_sequence(grad_outputs) if grad_outputs is not None else [None] * len(roots)
+    for i, t in enumerate(targets):
+        if not t.requires_grad:
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
+    retain = create_graph if retain_graph is None else retain_graph
+    found = run_backward(roots, grads, retain_graph=retain, create_graph=create_graph, capture=targets)
+    result = []
+    for t in targets:
+        g = found.get(id(t))
+        if g is None:
+            if materialize_grads:
+                g = zeros_like(t)
+            elif not (allow_unused or materialize_grads):
+                raise RuntimeError("One of the differentiated Tensors appears to not have been used in the graph. "
+                                   "Set allow_unused=True if this is the desired behavior.")
+        elif not create_graph:
+            g = g.detach()
+        result.append(g)
+    return tuple(result)

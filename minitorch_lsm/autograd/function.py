@@ -1,0 +1,209 @@
+"""The one op mechanism: every differentiable op is a small :class:`Function` subclass.
+
+* ``forward(self, *arrays)`` computes on raw arrays (``numpy`` or ``cupy``; ask ``xp_of``).
+* ``backward(self, grad)`` returns the gradient for each input, written with Tensor ops, so that
+  running it with grad mode on (``create_graph=True``) records a graph of the gradient itself.
+
+An instance of the class *is* the tape node (``tensor.grad_fn``). It remembers:
+
+* ``sequence_nr`` - its creation number; the engine runs nodes in reverse creation order;
+* ``next_edges``  - for each input, where its gradient goes: the producing node, the leaf tensor
+  itself (it accumulates into ``.grad``), or None when that input needs no gradient;
+* ``input_meta``  - each input's shape and dtype, so the engine can sum a broadcast gradient back
+  to the input's shape and cast it to the input's dtype;
+* what backward needs, and nothing more: the inputs when ``keeps_inputs``, the output's array when
+  ``keeps_output``, plus whatever raw arrays forward stored in ``self.saved``. These are freed after
+  backward unless ``retain_graph`` is asked for.
+"""
+from __future__ import annotations
+
+import itertools
+import weakref
+from typing import TYPE_CHECKING, Any, Callable, ClassVar
+
+import numpy as np
+
+from .. import _device
+from .grad_mode import _state
+
+if TYPE_CHECKING:
+    from ..tensor import Tensor
+
+__all__ = ["Function", "AccumulateGrad"]
+
+_creation_counter = itertools.count()
+
+FREED_MESSAGE = (
+    "Trying to backward through the graph a second time (or directly access saved tensors after "
+    "they have already been freed). Saved intermediate values of the graph are freed when you call "
+    ".backward() or autograd.grad(). Specify retain_graph=True if you need to backward through the "
+    "graph a second time or if you need to access saved tensors after calling backward.")
+
+
+class Function:
+    """Base class of all ops. Subclasses implement ``forward`` and ``backward``.
+
+    Class attributes a subclass may set:
+
+    * ``keeps_inputs`` / ``keeps_output``: backward reads ``self.inputs`` / ``self.output``;
+    * ``is_view``: the output shares memory with input 0 (and so its in-place version counter);
+    * ``differentiable = False``: the result never requires grad (comparisons, argmax, ...);
+    * ``changes_device``: the output lives on another device than the inputs (``to('cuda')``).
+
+    The node's name (``MulBackward0``) is the class name plus ``Backward0`` unless ``node_name`` says
+    otherwise, so ``grad_fn`` prints the way PyTorch's does.
+    """
+
+    keeps_inputs: ClassVar[bool] = False
+    keeps_output: ClassVar[bool] = False
+    is_view: ClassVar[bool] = False
+    differentiable: ClassVar[bool] = True
+    changes_device: ClassVar[bool] = False
+    node_name: ClassVar[str | None] = None
+
+    sequence_nr: int
+    next_edges: tuple[Any, ...]
+    input_meta: tuple[tuple[tuple[int, ...], Any], ...]
+    saved: Any = None
+    _saved_inputs: tuple[tuple["Tensor", int], ...] | None = None
+    _saved_output: Any = None
+    _freed: bool = False
+    _pre_hooks: list[Callable[["Tensor"], "Tensor | None"]] | None = None
+
+    # -------------------------------------------------------------- what subclasses write
+    def forward(self, *arrays: Any) -> Any:
+        raise NotImplementedError
+
+    def backward(self, grad: "Tensor") -> "Tensor | None | tuple[Tensor | None, ...]":
+        raise NotImplementedError(f"{self.name()} has no backward")
+
+    # -------------------------------------------------------------- running an op
+    @classmethod
+    def apply(cls, *inputs: "Tensor", **params: Any) -> "Tensor":
+        """Run ``forward`` on the inputs' arrays and, when grad mode is on and an input requires grad,
+        record this op as one node on the tape. ``params`` become attributes of the node."""
+        from ..tensor import Tensor
+
+        fn = cls.__new__(cls)
+        if params:
+            fn.__dict__.update(params)
+        dev = inputs[0].device
+        for t in inputs:
+            if t.device != dev:
+                raise RuntimeError(
+                    "Expected all tensors to be on the same device, but found at least two devices, "
+                    f"{dev} and {t.device}!")
+        with np.errstate(all="ignore"):  # inf and nan are results here, as in torch, not warnings
+            out = fn.forward(*[t._data for t in inputs])
+        if isinstance(out, np.generic):  # NumPy returns scalars for 0-d results
+            out = np.asarray(out)
+        result = Tensor._from_array(out, _device.array_device(out) if cls.changes_device else dev)
+        if cls.is_view:
+            result._version_cell = inputs[0]._version_cell
+        if (cls.differentiable and _state.grad_enabled and result.dtype.is_floating_point
+                and any(t._requires_grad for t in inputs)):
+            fn._record(inputs, result)
+        return result
+
+    def _record(self, inputs: tuple["Tensor", ...], result: "Tensor") -> None:
+        self.sequence_nr = next(_creation_counter)
+        self.next_edges = tuple(
+            (t.grad_fn if t.grad_fn is not None else t) if t.requires_grad else None for t in inputs)
+        self.input_meta = tuple((t.shape, t.dtype) for t in inputs)
+        if self.keeps_inputs:
+            self._saved_inputs = tuple((t, t._version_cell[0]) for t in inputs)
+        if self.keeps_output:
+            self._saved_output = (result.data, result._version_cell, result._version_cell[0])
+        result.requires_grad = True
+        result.grad_fn = self
+
+    # -------------------------------------------------------------- what backward reads
+    @property
+    def inputs(self) -> tuple["Tensor", ...]:
+        """The input tensors, checked against in-place changes since forward."""
+        if self._saved_inputs is None:
+            raise RuntimeError(FREED_MESSAGE)
+        for t, version in self._saved_inputs:
+            _check_version(self, t._version_cell[0], version, t.shape)
+        return tuple(t for t, _ in self._saved_inputs)
+
+    @property
+    def output(self) -> "Tensor":
+        """The forward output, rebuilt from its saved array and linked back to this node."""
+        from ..tensor import Tensor
+
+        if self._saved_output is None:
+            raise RuntimeError(FREED_MESSAGE)
+        data, cell, version = self._saved_output
+        _check_version(self, cell[0], version, data.shape)
+        out = Tensor._from_array(data, _device.array_device(data))
+        out.requires_grad, out.grad_fn = True, self
+        return out
+
+    def release(self) -> None:
+        """Drop what backward kept alive (after a backward without ``retain_graph``)."""
+        if self._saved_inputs is not None or self._saved_output is not None or self.saved is not None:
+            self._saved_inputs = self._saved_output = self.saved = None
+            self._freed = True
+
+    # -------------------------------------------------------------- introspection, as torch
+    @classmethod
+    def name(cls) -> str:
+        """The node's name as PyTorch prints it, e.g. ``MulBackward0``."""
+        return cls.node_name or f"{cls.__name__}Backward0"
+
+    @property
+    def next_functions(self) -> tuple[tuple[Any, int], ...]:
+        """For each input: ``(node, 0)``; a leaf shows as its ``AccumulateGrad``, a constant as None."""
+        from ..tensor import Tensor
+
+        return tuple(((AccumulateGrad(e) if isinstance(e, Tensor) else e), 0) for e in self.next_edges)
+
+    def register_prehook(self, hook: Callable[["Tensor"], "Tensor | None"]) -> None:
+        """Run ``hook(grad)`` on the gradient arriving at this node before its backward."""
+        if self._pre_hooks is None:
+            self._pre_hooks = []
+        self._pre_hooks.append(hook)
+
+    def __repr__(self) -> str:
+        return f"<{self.name()} object at {id(self):#x}>"
+
+
+def _check_version(node: Function, now: int, then: int, shape: tuple[int, ...]) -> None:
+    if now != then:
+        raise RuntimeError(
+            "one of the variables needed for gradient computation has been modified by an inplace "
+            f"operation: [torch.FloatTensor [{', '.join(map(str, shape))}]], which is output 0 of "
+            f"{node.name()}, is at version {now}; expected version {then} instead.")
+
+
+class AccumulateGrad:
+    """The node PyTorch shows for a leaf in ``next_functions``: it adds gradients into ``variable.grad``."""
+
+    def __init__(self, variable: "Tensor") -> None:
+        self.variable = variable
+        self.next_functions: tuple[()] = ()
+
+    @staticmethod
+    def name() -> str:
+        return "AccumulateGrad"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, AccumulateGrad) and other.variable is self.variable
+
+    def __hash__(self) -> int:
+        return id(self.variable)
+
+    def __repr__(self) -> str:
+        return f"<AccumulateGrad object at {id(self):#x}>"
+
+
+def weak_grad_setter(tensor: "Tensor") -> Callable[["Tensor"], None]:
+    """A hook for ``retain_grad``: stores the gradient on a non-leaf without keeping it alive."""
+    ref = weakref.ref(tensor)
+
+    def store(grad: "Tensor") -> None:
+        target = ref()
+        if target is not None:
+            target.grad = grad if target.grad is None else target.grad + grad
+    return store

@@ -1,0 +1,83 @@
+"""The ops, as functions (``torch.exp(x)``) and, through the table below, as Tensor methods (``x.exp()``).
+
+Each function's first argument is the tensor, so the same function object serves as the method.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from ..tensor import Tensor
+from . import elementwise, indexing, inplace, linalg, reduction, shape
+from .elementwise import (abs, add, clamp, clone, cos, div, eq, exp, floor_divide, ge, gt, isfinite, isinf, isnan, le,
+                          log, log1p, logical_and, logical_not, logical_or, logical_xor, lt, maximum, minimum, mul, ne,
+                          neg, pow, relu, remainder, rsqrt, sigmoid, sign, sin, sqrt, sub, tanh, where)
+from .indexing import (cat, chunk, gather, index_select, masked_fill, narrow, repeat, scatter, scatter_add, split,
+                       stack, unbind)
+from .linalg import bmm, dot, matmul, mm
+from .reduction import all, amax, amin, any, argmax, argmin, max, mean, min, prod, std, sum, var
+from .shape import (broadcast_shapes, contiguous, expand, expand_as, flatten, permute, reshape, squeeze, t, transpose,
+                    unsqueeze)
+
+_METHODS = {
+    # elementwise
+    "add": add, "sub": sub, "mul": mul, "div": div, "pow": pow, "neg": neg, "abs": abs, "exp": exp, "log": log,
+    "log1p": log1p, "sqrt": sqrt, "rsqrt": rsqrt, "sin": sin, "cos": cos, "relu": relu, "sigmoid": sigmoid,
+    "tanh": tanh, "clamp": clamp, "clip": clamp, "maximum": maximum, "minimum": minimum, "sign": sign,
+    "eq": eq, "ne": ne, "lt": lt, "le": le, "gt": gt, "ge": ge, "logical_and": logical_and, "logical_or": logical_or,
+    "logical_xor": logical_xor, "logical_not": logical_not, "isnan": isnan, "isinf": isinf, "isfinite": isfinite,
+    "floor_divide": floor_divide, "remainder": remainder, "clone": clone, "where": lambda self, c, o: where(c, self, o),
+    "subtract": sub, "multiply": mul, "divide": div, "negative": neg, "absolute": abs,
+    # reductions
+    "sum": sum, "mean": mean, "prod": prod, "var": var, "std": std, "amax": amax, "amin": amin, "max": max,
+    "min": min, "argmax": argmax, "argmin": argmin, "all": all, "any": any,
+    # shape
+    "reshape": reshape, "view": reshape, "flatten": flatten, "permute": permute, "transpose": transpose, "t": t,
+    "unsqueeze": unsqueeze, "squeeze": squeeze, "expand": expand, "expand_as": expand_as, "contiguous": contiguous,
+    "view_as": lambda self, other: reshape(self, other.shape), "reshape_as": lambda self, other: reshape(self, other.shape),
+    "is_contiguous": lambda self: True, "repeat": repeat, "split": split, "chunk": chunk, "unbind": unbind,
+    "narrow": narrow, "gather": gather, "scatter": scatter, "scatter_add": scatter_add, "index_select": index_select,
+    "masked_fill": masked_fill,
+    # linear algebra
+    "matmul": matmul, "mm": mm, "bmm": bmm, "dot": dot,
+    # in place
+    "add_": inplace.add_, "sub_": inplace.sub_, "mul_": inplace.mul_, "div_": inplace.div_, "zero_": inplace.zero_,
+    "fill_": inplace.fill_, "copy_": inplace.copy_, "clamp_": inplace.clamp_,
+    "masked_fill_": lambda self, mask, value: inplace.modify(self, lambda s: masked_fill(s, mask, value), (value,)),
+    "exp_": lambda self: inplace.modify(self, exp), "relu_": lambda self: inplace.modify(self, relu),
+    "neg_": lambda self: inplace.modify(self, neg), "sqrt_": lambda self: inplace.modify(self, sqrt),
+    "pow_": lambda self, e: inplace.modify(self, lambda s: pow(s, e), (e,)),
+}
+
+
+def _swap(function: Any) -> Any:
+    return lambda self, other: function(other, self)
+
+
+_OPERATORS = {
+    "__add__": add, "__radd__": _swap(add), "__sub__": sub, "__rsub__": _swap(sub), "__mul__": mul,
+    "__rmul__": _swap(mul), "__truediv__": div, "__rtruediv__": _swap(div), "__pow__": pow, "__rpow__": _swap(pow),
+    "__matmul__": matmul, "__rmatmul__": _swap(matmul), "__floordiv__": floor_divide,
+    "__rfloordiv__": _swap(floor_divide), "__mod__": remainder, "__rmod__": _swap(remainder),
+    "__neg__": neg, "__pos__": lambda self: self, "__abs__": abs,
+    "__eq__": eq, "__ne__": ne, "__lt__": lt, "__le__": le, "__gt__": gt, "__ge__": ge,
+    "__and__": lambda a, b: elementwise.bitwise("bitwise_and", a, b), "__rand__": lambda a, b: elementwise.bitwise("bitwise_and", b, a),
+    "__or__": lambda a, b: elementwise.bitwise("bitwise_or", a, b), "__ror__": lambda a, b: elementwise.bitwise("bitwise_or", b, a),
+    "__xor__": lambda a, b: elementwise.bitwise("bitwise_xor", a, b), "__rxor__": lambda a, b: elementwise.bitwise("bitwise_xor", b, a),
+    "__invert__": lambda a: elementwise.bitwise("invert", a),
+    "__iadd__": inplace.add_, "__isub__": inplace.sub_, "__imul__": inplace.mul_, "__itruediv__": inplace.div_,
+    "__getitem__": indexing.getitem, "__setitem__": inplace.setitem,
+}
+
+_PROPERTIES = {"T": shape.T, "mT": shape.mT}
+
+
+def install_tensor_methods() -> None:
+    """Attach the ops to ``Tensor`` (called once, when the package is imported)."""
+    for name, function in {**_METHODS, **_OPERATORS}.items():
+        setattr(Tensor, name, function)
+    for name, function in _PROPERTIES.items():
+        setattr(Tensor, name, property(function))
+    Tensor.__hash__ = lambda self: id(self)  # defining __eq__ above would otherwise make tensors unhashable
+
+
+install_tensor_methods()

@@ -1,0 +1,130 @@
+"""In-place ops (``add_``, ``mul_``, ``zero_``, ``x[i] = v``...) built on their out-of-place twins.
+
+PyTorch's rules: a leaf that requires grad may only be changed under ``no_grad`` (an optimizer step);
+the result keeps the destination's dtype and shape; a non-leaf changed in place takes the op's node as
+its new ``grad_fn``; and its version counter goes up, so a backward that saved the old values refuses
+to run rather than give wrong gradients.
+
+>>> import minitorch_lsm as torch
+>>> x = torch.zeros(3)
+>>> x.add_(1).mul_(2)
+tensor([2., 2., 2.])
+>>> x[1] = 5; x
+tensor([2., 5., 2.])
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from .. import _dtype
+from ..autograd.grad_mode import _state
+from ..tensor import Tensor
+from . import elementwise as ew
+from ._util import as_operand
+
+
+def _can_cast(source: _dtype.dtype, target: _dtype.dtype) -> bool:
+    """PyTorch's ``canCast``: no float into an integer, nothing but bool into bool."""
+    if source.is_floating_point and not target.is_floating_point:
+        return False
+    return not (target is _dtype.bool and source is not _dtype.bool)
+
+
+def modify(self: Tensor, compute: Callable[[Tensor], Tensor], others: tuple[Any, ...] = ()) -> Tensor:
+    """Replace ``self``'s values with ``compute(self)`` in place, following PyTorch's rules."""
+    recording = _state.grad_enabled and (self.requires_grad or any(
+        isinstance(o, Tensor) and o.requires_grad for o in others))
+    if recording and self.requires_grad and self.grad_fn is None:
+        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+    if recording:
+        before = Tensor._from_array(self._data.copy(), self.device)  # the old values, as backward may need them
+        before.grad_fn, before._requires_grad = self.grad_fn, self.requires_grad
+        result = compute(before)
+    else:
+        result = compute(self)
+    if not _can_cast(result.dtype, self.dtype):
+        raise RuntimeError(f"result type {_dtype.torch_name(result.dtype)} can't be cast to the desired output type "
+                           f"{_dtype.torch_name(self.dtype)}")
+    if result.shape != self.shape:
+        raise RuntimeError(f"output with shape {list(self.shape)} doesn't match the broadcast shape {list(result.shape)}")
+    if recording:
+        result = result.to(self.dtype)
+    try:
+        self._data[...] = result._data
+    except ValueError:
+        raise RuntimeError("unsupported operation: more than one element of the written-to tensor refers to a single "
+                           "memory location. Please clone() the tensor before performing the operation.") from None
+    if recording:
+        self.grad_fn, self._requires_grad = result.grad_fn, True
+    self._bump_version()
+    return self
+
+
+def _replace_where(mask: Any, value: Any, s: Tensor) -> Tensor:
+    """``value`` (cast to s's dtype) where the raw bool array ``mask`` holds, else ``s``."""
+    v = as_operand(value, s)
+    v = Tensor._from_array(v._data.astype(s.dtype.np), s.device) if v._wrapped else v.to(s.dtype)
+    return ew.where(Tensor._from_array(mask, s.device), v, s)
+
+
+def add_(self: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
+    """``self += alpha * other`` in place."""
+    return modify(self, lambda s: ew.add(s, other, alpha=alpha), (other,))
+
+
+def sub_(self: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
+    """``self -= alpha * other`` in place."""
+    return modify(self, lambda s: ew.sub(s, other, alpha=alpha), (other,))
+
+
+def mul_(self: Tensor, other: Any) -> Tensor:
+    """``self *= other`` in place."""
+    return modify(self, lambda s: ew.mul(s, other), (other,))
+
+
+def div_(self: Tensor, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+    """``self /= other`` in place (an integer tensor cannot hold the float result)."""
+    return modify(self, lambda s: ew.div(s, other, rounding_mode=rounding_mode), (other,))
+
+
+def clamp_(self: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
+    """Clamp in place."""
+    return modify(self, lambda s: ew.clamp(s, min, max), (min, max))
+
+
+def fill_(self: Tensor, value: Any) -> Tensor:
+    """Set every element to ``value`` (a number or a 0-d tensor); no gradient flows to the old values."""
+    if isinstance(value, Tensor) and value.ndim:
+        raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with {value.ndim} dimensions.")
+    xp = ew._xp(self._data)
+    return modify(self, lambda s: _replace_where(xp.ones(s.shape, dtype=bool), value, s), (value,))
+
+
+def zero_(self: Tensor) -> Tensor:
+    """Set every element to zero."""
+    return fill_(self, 0)
+
+
+def copy_(self: Tensor, src: Tensor, non_blocking: bool = False) -> Tensor:
+    """Copy ``src``'s values (broadcast, cast to self's dtype, moved to self's device) into self."""
+    if not isinstance(src, Tensor):
+        raise TypeError(f"copy_(): argument 'other' (position 1) must be Tensor, not {type(src).__name__}")
+    xp = ew._xp(self._data)
+    return modify(self, lambda s: _replace_where(xp.ones(s.shape, dtype=bool), src.to(s.device), s), (src,))
+
+
+def setitem(self: Tensor, index: Any, value: Any) -> None:
+    """``self[index] = value``: ``value`` (a number or a tensor) broadcast into the indexed positions."""
+    from .indexing import IndexAdd, getitem, normalize_index
+
+    idx = normalize_index(index, self.device)
+    mask = ew._xp(self._data).zeros(self.shape, dtype=bool)
+    mask[idx] = True
+
+    def compute(s: Tensor) -> Tensor:
+        if not isinstance(value, Tensor):
+            return _replace_where(mask, value, s)
+        region = getitem(s, index)
+        placed = IndexAdd.apply(value.to(s.dtype).expand(region.shape), index=idx, shape=s.shape)
+        return ew.where(Tensor._from_array(mask, s.device), placed, s)
+    modify(self, compute, (value,))

@@ -1,0 +1,338 @@
+"""The Tensor: an array (NumPy on cpu, CuPy on cuda) plus what autograd needs.
+
+A tensor holds
+
+* ``_data``: the raw array; ``dtype`` and ``device`` describe it;
+* ``requires_grad``, ``grad`` and ``grad_fn`` (the tape node that produced it, None for a leaf);
+* ``_version_cell``: a counter bumped by every in-place change, so backward can refuse stale values.
+
+The math methods (``x.exp()``, ``x.sum(1)``, ``x @ y``...) are the functions of ``ops/``, attached in
+``ops/__init__.py``; this file holds what is specific to the container.
+
+>>> import minitorch_lsm as torch
+>>> x = torch.tensor([[1., 2.], [3., 4.]], requires_grad=True)
+>>> y = (x * x).sum()
+>>> y
+tensor(30., grad_fn=<SumBackward0>)
+>>> y.backward()
+>>> x.grad
+tensor([[2., 4.],
+        [6., 8.]])
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Iterator
+
+import numpy as np
+
+from . import _device, _dtype
+from ._dtype import dtype as DType
+
+__all__ = ["Tensor", "Size"]
+
+
+class Size(tuple):
+    """A tensor's shape: a tuple of ints that prints as ``torch.Size([2, 3])``."""
+
+    def __repr__(self) -> str:
+        return f"torch.Size([{', '.join(map(str, self))}])"
+
+    def numel(self) -> int:
+        """The number of elements a tensor of this shape holds."""
+        n = 1
+        for s in self:
+            n *= s
+        return n
+
+
+class Tensor:
+    """A multi-dimensional array with a dtype, a device and (optionally) a gradient.
+
+    Create tensors with the factories (``torch.tensor``, ``torch.zeros``, ...), not this class.
+    """
+
+    __slots__ = ("_data", "dtype", "device", "_requires_grad", "grad", "grad_fn", "_version_cell",
+                 "_wrapped", "_hooks", "__weakref__")
+    __array_priority__ = 1000  # make ``ndarray + tensor`` call Tensor.__radd__
+
+    _data: Any
+    dtype: DType
+    device: _device.device
+    grad: "Tensor | None"
+    grad_fn: Any
+
+    @classmethod
+    def _from_array(cls, array: Any, device: _device.device, wrapped: bool = False) -> "Tensor":
+        """Wrap an array (no copy). ``wrapped`` marks a Python scalar taking part in an op."""
+        t = object.__new__(cls)
+        t._data = array
+        t.dtype = _dtype.from_numpy_dtype(array.dtype)
+        t.device = device
+        t._requires_grad = False
+        t.grad = t.grad_fn = t._hooks = None
+        t._version_cell = [0]
+        t._wrapped = wrapped
+        return t
+
+    # ------------------------------------------------------------------ autograd state
+    @property
+    def requires_grad(self) -> bool:
+        """Whether autograd records ops on this tensor."""
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        if value and not self.dtype.is_floating_point:
+            raise RuntimeError("only Tensors of floating point dtype can require gradients")
+        if not value and self.grad_fn is not None:
+            raise RuntimeError("you can only change requires_grad flags of leaf variables. If you want to use a "
+                               "computed variable in a subgraph that doesn't require differentiation use "
+                               "var_no_grad = var.detach().")
+        self._requires_grad = bool(value)
+
+    def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+        """Set ``requires_grad`` in place and return self."""
+        self.requires_grad = requires_grad
+        return self
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors not produced by a recorded op (their ``.grad`` is filled by backward)."""
+        return self.grad_fn is None
+
+    @property
+    def _version(self) -> int:
+        return self._version_cell[0]
+
+    def _bump_version(self) -> None:
+        self._version_cell[0] += 1
+
+    def detach(self) -> "Tensor":
+        """A tensor sharing this one's data, cut off from the graph (``requires_grad=False``)."""
+        out = Tensor._from_array(self._data, self.device)
+        out._version_cell = self._version_cell
+        return out
+
+    def detach_(self) -> "Tensor":
+        """Cut this tensor off from the graph in place, making it a leaf."""
+        self.grad_fn, self._requires_grad = None, False
+        return self
+
+    @property
+    def data(self) -> "Tensor":
+        """The same values as a detached tensor (``x.data``); assigning replaces the values."""
+        return self.detach()
+
+    @data.setter
+    def data(self, value: "Tensor") -> None:
+        self._data, self.dtype, self.device = value._data, value.dtype, value.device
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` for this non-leaf tensor after backward."""
+        from .autograd.function import weak_grad_setter
+
+        if not self.requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self.grad_fn is not None and not getattr(self, "_retains", False):
+            self.grad_fn.register_prehook(weak_grad_setter(self))
+
+    @property
+    def retains_grad(self) -> bool:
+        return False
+
+    def register_hook(self, hook: Callable[["Tensor"], "Tensor | None"]) -> Any:
+        """Call ``hook(grad)`` when this tensor's gradient is computed; a returned tensor replaces it."""
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is not None:
+            self.grad_fn.register_prehook(hook)
+        else:
+            self._hooks = (self._hooks or []) + [hook]
+        return hook
+
+    def backward(self, gradient: "Tensor | None" = None, retain_graph: bool | None = None,
+                 create_graph: bool = False, inputs: Any = None) -> None:
+        """Accumulate d(self)/d(leaf) into each leaf's ``.grad``; see ``autograd.backward``."""
+        from .autograd import backward
+
+        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+
+    # ------------------------------------------------------------------ shape and size
+    @property
+    def shape(self) -> Size:
+        """The size of each dimension, as ``torch.Size``."""
+        return Size(self._data.shape)
+
+    def size(self, dim: int | None = None) -> Any:
+        """The shape, or the length of dimension ``dim``."""
+        if dim is None:
+            return self.shape
+        from .ops._util import normalize_dim
+        return self._data.shape[normalize_dim(dim, self.ndim)]
+
+    @property
+    def ndim(self) -> int:
+        """The number of dimensions."""
+        return self._data.ndim
+
+    def dim(self) -> int:
+        """The number of dimensions."""
+        return self._data.ndim
+
+    def ndimension(self) -> int:
+        return self._data.ndim
+
+    def numel(self) -> int:
+        """The number of elements."""
+        return int(self._data.size)
+
+    def nelement(self) -> int:
+        return int(self._data.size)
+
+    def element_size(self) -> int:
+        """Bytes per element."""
+        return self.dtype.itemsize
+
+    def is_floating_point(self) -> bool:
+        return self.dtype.is_floating_point
+
+    @property
+    def is_cuda(self) -> bool:
+        return self.device.type == "cuda"
+
+    def __len__(self) -> int:
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __iter__(self) -> Iterator["Tensor"]:
+        if self.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return iter(self.unbind(0))  # type: ignore[attr-defined]
+
+    # ------------------------------------------------------------------ leaving the framework
+    def item(self) -> Any:
+        """The value of a one-element tensor as a Python number."""
+        if self.numel() != 1:
+            raise RuntimeError(f"a Tensor with {self.numel()} elements cannot be converted to Scalar")
+        return self._data.reshape(()).item()
+
+    def tolist(self) -> Any:
+        """The values as (nested) Python lists of Python numbers."""
+        return _device.move(self._data, _device.CPU).tolist()
+
+    def numpy(self, *, force: bool = False) -> np.ndarray:
+        """The NumPy array behind a cpu tensor (shared, not copied)."""
+        if self.device.type != "cpu":
+            if force:
+                return _device.move(self._data, _device.CPU)
+            raise TypeError(f"can't convert {self.device} device type tensor to numpy. "
+                            "Use Tensor.cpu() to copy the tensor to host memory first.")
+        if self.requires_grad and not force:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
+        return self._data
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        array = _device.move(self._data, _device.CPU)
+        return array if dtype is None else array.astype(dtype)
+
+    def __bool__(self) -> bool:
+        if self.numel() != 1:
+            raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous")
+        return bool(self.item())
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self.dtype.is_floating_point or self.numel() != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __repr__(self) -> str:
+        from ._printing import tensor_repr
+        return tensor_repr(self)
+
+    def __format__(self, spec: str) -> str:
+        if self.ndim == 0 and spec:
+            return self.item().__format__(spec)
+        return repr(self)
+
+    def __reduce__(self) -> Any:
+        raise TypeError("minitorch_lsm tensors are not pickled; use minitorch_lsm.save")
+
+    # ------------------------------------------------------------------ dtype and device moves
+    def to(self, *args: Any, **kwargs: Any) -> "Tensor":
+        """``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(other)``, plus ``copy=``.
+
+        Returns self when nothing changes (unless ``copy=True``); the move is differentiable.
+        """
+        from .ops.elementwise import to_dtype_device
+
+        dev, dt, copy = _parse_to_args(args, kwargs)
+        return to_dtype_device(self, dt or self.dtype, dev or self.device, copy)
+
+    def cpu(self) -> "Tensor":
+        return self.to("cpu")
+
+    def cuda(self, device: Any = None) -> "Tensor":
+        return self.to(_device.as_device(device if device is not None else "cuda"))
+
+    def type_as(self, other: "Tensor") -> "Tensor":
+        return self.to(other.dtype)
+
+    def float(self) -> "Tensor":
+        return self.to(_dtype.float32)
+
+    def double(self) -> "Tensor":
+        return self.to(_dtype.float64)
+
+    def half(self) -> "Tensor":
+        return self.to(_dtype.float16)
+
+    def long(self) -> "Tensor":
+        return self.to(_dtype.int64)
+
+    def int(self) -> "Tensor":
+        return self.to(_dtype.int32)
+
+    def short(self) -> "Tensor":
+        return self.to(_dtype.int16)
+
+    def byte(self) -> "Tensor":
+        return self.to(_dtype.uint8)
+
+    def bool(self) -> "Tensor":
+        return self.to(_dtype.bool)
+
+    def type(self, dtype: Any = None) -> Any:
+        if dtype is None:
+            return f"torch.{'cuda.' if self.is_cuda else ''}{_dtype.torch_name(self.dtype)}Tensor"
+        return self.to(dtype)
+
+
+def _parse_to_args(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, Any, bool]:
+    """Sort out ``Tensor.to``'s overloads into (device or None, dtype or None, copy)."""
+    dev, dt = kwargs.pop("device", None), kwargs.pop("dtype", None)
+    copy = bool(kwargs.pop("copy", False))
+    kwargs.pop("non_blocking", None)
+    if kwargs:
+        raise TypeError(f"to() got an unexpected keyword argument '{next(iter(kwargs))}'")
+    for arg in args:
+        if isinstance(arg, Tensor):
+            dev, dt = arg.device, arg.dtype
+        elif isinstance(arg, _dtype.dtype):
+            dt = arg
+        elif isinstance(arg, (str, _device.device, int)) and not isinstance(arg, bool):
+            dev = arg
+        elif isinstance(arg, bool):
+            copy = copy or arg  # to(dtype, non_blocking, copy): torch's positional bools
+        else:
+            raise TypeError(f"to() received an invalid combination of arguments - got {type(arg).__name__}")
+    return (_device.as_device(dev) if dev is not None else None), (_dtype.as_dtype(dt) if dt is not None else None), copy
