@@ -10,7 +10,7 @@ tensor([-4.4519, -3.4519, -2.4519, -1.4519, -0.4519], grad_fn=<LogSoftmaxBackwar
 """
 from __future__ import annotations
 
-from . import autograd, cuda
+from . import autograd, cuda, nn
 from ._creation import (Generator, arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, initial_seed,
                         linspace, manual_seed, ones, ones_like, rand, rand_like, randint, randn, randn_like, randperm,
                         seed, tensor, zeros, zeros_like)
@@ -25,6 +25,7 @@ from .ops import (abs, add, all, amax, amin, any, argmax, argmin, bmm, broadcast
                   logical_xor, lt, masked_fill, matmul, max, maximum, mean, min, minimum, mm, mul, narrow, ne, neg,
                   permute, pow, prod, relu, remainder, repeat, reshape, rsqrt, scatter, scatter_add, sigmoid, sign, sin,
                   split, sqrt, squeeze, stack, std, sub, sum, t, tanh, transpose, unbind, unsqueeze, var, where)
+from .ops.softmax import log_softmax, logsumexp, softmax
 from .tensor import Size, Tensor
 
 clip = clamp

@@ -15,6 +15,7 @@ from .indexing import (cat, chunk, gather, index_select, masked_fill, narrow, re
                        stack, unbind)
 from .linalg import bmm, dot, matmul, mm
 from .reduction import all, amax, amin, any, argmax, argmin, max, mean, min, prod, std, sum, var
+from .softmax import log_softmax, logsumexp, softmax
 from .shape import (broadcast_shapes, contiguous, expand, expand_as, flatten, permute, reshape, squeeze, t, transpose,
                     unsqueeze)
 
@@ -30,6 +31,8 @@ _METHODS = {
     # reductions
     "sum": sum, "mean": mean, "prod": prod, "var": var, "std": std, "amax": amax, "amin": amin, "max": max,
     "min": min, "argmax": argmax, "argmin": argmin, "all": all, "any": any,
+    # the softmax family
+    "log_softmax": log_softmax, "softmax": softmax, "logsumexp": logsumexp,
     # shape
     "reshape": reshape, "view": reshape, "flatten": flatten, "permute": permute, "transpose": transpose, "t": t,
     "unsqueeze": unsqueeze, "squeeze": squeeze, "expand": expand, "expand_as": expand_as, "contiguous": contiguous,

@@ -12,16 +12,17 @@ from ..tensor import Tensor
 __all__ = ["normalize_dim", "normalize_dims", "as_operand", "as_int", "check_tensor", "float_dtype_for"]
 
 
-def as_int(value: Any, name: str, function: str) -> int:
+def as_int(value: Any, name: str, function: str, position: int | None = None) -> int:
     """Accept an int, a NumPy integer or a 0-d integer tensor, as PyTorch's bindings do."""
-    if isinstance(value, bool) or isinstance(value, (float, np.floating)) or (
+    where = f" (position {position})" if position is not None else ""
+    problem = TypeError(f"{function}(): argument '{name}'{where} must be int, not {type(value).__name__}")
+    if isinstance(value, (bool, float, np.floating)) or (
             isinstance(value, Tensor) and (value.dtype.is_floating_point or value.ndim != 0)):
-        kind = "bool" if isinstance(value, bool) else type(value).__name__
-        raise TypeError(f"{function}(): argument '{name}' must be int, not {kind}")
+        raise problem
     try:
         return operator.index(value)
     except TypeError:
-        raise TypeError(f"{function}(): argument '{name}' must be int, not {type(value).__name__}") from None
+        raise problem from None
 
 
 def normalize_dim(dim: Any, ndim: int, function: str = "dim") -> int:

@@ -1,0 +1,40 @@
+"""``nn.Parameter``: a leaf tensor that a Module registers as one of its learnable weights.
+
+>>> import minitorch_lsm as torch
+>>> torch.nn.Parameter(torch.ones(2))
+Parameter containing:
+tensor([1., 1.], requires_grad=True)
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from ..tensor import Tensor
+
+
+class Parameter(Tensor):
+    """A Tensor that ``Module.__setattr__`` registers as a parameter; requires grad by default.
+
+    It shares memory with the tensor it is made from.
+    """
+
+    __slots__ = ()
+
+    def __new__(cls, data: Tensor | None = None, requires_grad: bool = True) -> "Parameter":
+        from .._creation import empty
+
+        source = empty(0) if data is None else data
+        if not isinstance(source, Tensor):
+            raise TypeError(f"Parameter data must be a Tensor, not {type(source).__name__}")
+        param = object.__new__(cls)
+        param._data, param.dtype, param.device = source._data, source.dtype, source.device
+        param.grad = param.grad_fn = param._hooks = None
+        param._version_cell, param._wrapped, param._requires_grad = source._version_cell, False, False
+        param.requires_grad = requires_grad
+        return param
+
+    def __repr__(self) -> str:
+        return "Parameter containing:\n" + super().__repr__()
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> "Parameter":
+        return Parameter(self.detach().clone(), self.requires_grad)
