@@ -1,0 +1,87 @@
+"""Adam and AdamW (PyTorch's update rule, including bias correction).
+
+With g the gradient at step t, m and v the moving averages::
+
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * g^2
+    p = p - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
+
+Adam adds ``weight_decay * p`` to g; AdamW instead shrinks p by ``lr * weight_decay * p`` first.
+
+>>> import minitorch_lsm as torch
+>>> w = torch.nn.Parameter(torch.tensor([1.0]))
+>>> opt = torch.optim.Adam([w], lr=0.1)
+>>> (w * 2).sum().backward(); opt.step(); w
+Parameter containing:
+tensor([0.9000], requires_grad=True)
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Iterable
+
+from .. import _creation, _dtype
+from ..ops.elementwise import _xp
+from ..tensor import Tensor
+from .optimizer import Optimizer
+
+
+class Adam(Optimizer):
+    """``Adam(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *, maximize=False)``."""
+
+    decoupled_weight_decay = False
+
+    def __init__(self, params: Iterable[Any], lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 0, amsgrad: bool = False, *, foreach: Any = None,
+                 maximize: bool = False, capturable: bool = False, differentiable: bool = False,
+                 fused: Any = None) -> None:
+        if lr < 0.0:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if eps < 0.0:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        for i, beta in enumerate(betas):
+            if not 0.0 <= beta < 1.0:
+                raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
+        if weight_decay < 0.0:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
+                                      maximize=maximize, foreach=foreach, capturable=capturable,
+                                      differentiable=differentiable, fused=fused))
+
+    def _update(self, param: Tensor, grad: Any, state: dict[str, Any], group: dict[str, Any]) -> None:
+        p = param._data
+        g = -grad if group["maximize"] else grad
+        if not state:
+            state["step"] = _creation.tensor(0.0, dtype=_dtype.float32)
+            state["exp_avg"] = _creation.zeros_like(param)
+            state["exp_avg_sq"] = _creation.zeros_like(param)
+            if group["amsgrad"]:
+                state["max_exp_avg_sq"] = _creation.zeros_like(param)
+        state["step"]._data += 1
+        step = float(state["step"].item())
+        lr, (beta1, beta2), eps, decay = group["lr"], group["betas"], group["eps"], group["weight_decay"]
+        if decay != 0:
+            if self.decoupled_weight_decay:
+                p *= 1 - lr * decay
+            else:
+                g = g + decay * p
+        m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
+        m += (g - m) * (1 - beta1)
+        v *= beta2
+        v += (1 - beta2) * g * g
+        xp = _xp(p)
+        if group["amsgrad"]:
+            v = xp.maximum(state["max_exp_avg_sq"]._data, v, out=state["max_exp_avg_sq"]._data)
+        step_size = lr / (1 - beta1 ** step)
+        denominator = xp.sqrt(v) / math.sqrt(1 - beta2 ** step) + eps
+        p -= step_size * (m / denominator)
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (default 1e-2): ``p = p * (1 - lr * weight_decay)`` before the step."""
+
+    decoupled_weight_decay = True
+
+    def __init__(self, params: Iterable[Any], lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 1e-2, amsgrad: bool = False, **kwargs: Any) -> None:
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, **kwargs)

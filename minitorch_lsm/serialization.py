@@ -1,0 +1,202 @@
+"""``save`` / ``load``: checkpoints in a format that holds data only, so loading never runs code.
+
+A file is::
+
+    b"MTLSMCK1"                   8 bytes: magic, format version 1
+    header length                 8 bytes, little-endian unsigned
+    header                        UTF-8 JSON: the object tree and, per tensor, dtype/shape/offset/size
+    tensor bytes                  each tensor's elements, little-endian, C order, back to back
+    SHA-256 of everything above   32 bytes
+
+``load`` checks the magic, the length and the checksum before it parses anything, then validates every
+field of the header, so a foreign, truncated or corrupted file gets a ``CheckpointError`` (a
+RuntimeError) and never a crash. Tensors, numbers, strings, None, and lists, tuples and dicts of them
+(state dicts, optimizer state) round-trip bit for bit.
+
+>>> import io, minitorch_lsm as torch
+>>> buffer = io.BytesIO()
+>>> torch.save({"w": torch.tensor([1.5, 2.5]), "step": 3}, buffer)
+>>> _ = buffer.seek(0); torch.load(buffer)
+{'w': tensor([1.5000, 2.5000]), 'step': 3}
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import struct
+from collections import OrderedDict
+from typing import Any, BinaryIO
+
+import numpy as np
+
+from . import _device, _dtype
+from .tensor import Tensor
+
+MAGIC = b"MTLSMCK1"
+DIGEST_SIZE = 32
+MAX_DEPTH = 64
+_DTYPES = {d.name: d for d in _dtype.ALL_DTYPES}
+
+__all__ = ["save", "load", "CheckpointError"]
+
+
+class CheckpointError(RuntimeError):
+    """The file is not a minitorch_lsm checkpoint, or it is truncated or corrupted."""
+
+
+# ---------------------------------------------------------------------- saving
+def _encode(obj: Any, tensors: list[Tensor], depth: int = 0) -> Any:
+    if depth > MAX_DEPTH:
+        raise ValueError(f"cannot save an object nested more than {MAX_DEPTH} levels deep")
+    if isinstance(obj, Tensor):
+        tensors.append(obj)
+        return {"t": "tensor", "i": len(tensors) - 1}
+    if obj is None or isinstance(obj, (bool, str)):
+        return {"t": type(obj).__name__, "v": obj}
+    if isinstance(obj, (int, np.integer)):
+        return {"t": "int", "v": int(obj)}
+    if isinstance(obj, (float, np.floating)):
+        return {"t": "float", "v": repr(float(obj))}
+    if isinstance(obj, (list, tuple)):
+        return {"t": type(obj).__name__, "v": [_encode(item, tensors, depth + 1) for item in obj]}
+    if isinstance(obj, dict):
+        return {"t": "odict" if isinstance(obj, OrderedDict) else "dict",
+                "v": [[_encode(k, tensors, depth + 1), _encode(v, tensors, depth + 1)] for k, v in obj.items()]}
+    raise TypeError(f"cannot save an object of type {type(obj).__name__}: only tensors, numbers, strings, None "
+                    "and lists, tuples and dicts of them can be saved")
+
+
+def save(obj: Any, f: str | os.PathLike[str] | BinaryIO, **kwargs: Any) -> None:
+    """Write ``obj`` (tensors, numbers, strings, None and nested lists/tuples/dicts) to a path or binary file."""
+    tensors: list[Tensor] = []
+    tree = _encode(obj, tensors)
+    chunks, entries, offset = [], [], 0
+    for t in tensors:
+        array = np.ascontiguousarray(_device.move(t.detach()._data, _device.CPU)).astype(t.dtype.np.newbyteorder("<"), copy=False)
+        data = array.tobytes()
+        entries.append({"dtype": t.dtype.name, "shape": list(t.shape), "offset": offset, "nbytes": len(data),
+                        "device": str(t.device), "requires_grad": t.requires_grad})
+        chunks.append(data)
+        offset += len(data)
+    header = json.dumps({"format": 1, "tree": tree, "tensors": entries, "data_bytes": offset}).encode("utf-8")
+    body = MAGIC + struct.pack("<Q", len(header)) + header + b"".join(chunks)
+    payload = body + hashlib.sha256(body).digest()
+    if hasattr(f, "write"):
+        f.write(payload)  # type: ignore[union-attr]
+    else:
+        with open(f, "wb") as handle:  # type: ignore[arg-type]
+            handle.write(payload)
+
+
+# ---------------------------------------------------------------------- loading
+def _read(f: Any) -> bytes:
+    if hasattr(f, "read"):
+        return f.read()
+    with open(f, "rb") as handle:
+        return handle.read()
+
+
+def _split(raw: bytes) -> tuple[dict[str, Any], memoryview]:
+    """Check magic, lengths and checksum; return the parsed header and the tensor bytes."""
+    if len(raw) < len(MAGIC) or raw[:len(MAGIC)] != MAGIC:
+        raise CheckpointError("not a minitorch_lsm checkpoint: the file does not start with the magic bytes "
+                              f"{MAGIC!r} (files written by torch.save cannot be read here)")
+    if len(raw) < len(MAGIC) + 8 + DIGEST_SIZE:
+        raise CheckpointError(f"checkpoint is truncated: only {len(raw)} bytes")
+    (header_len,) = struct.unpack("<Q", raw[8:16])
+    body_end = len(raw) - DIGEST_SIZE
+    if 16 + header_len > body_end:
+        raise CheckpointError(f"checkpoint is truncated: the header claims {header_len} bytes but the file has {len(raw)}")
+    if hashlib.sha256(raw[:body_end]).digest() != raw[body_end:]:
+        raise CheckpointError("checkpoint is corrupted: its SHA-256 checksum does not match its contents")
+    try:
+        header = json.loads(raw[16:16 + header_len].decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:
+        raise CheckpointError(f"checkpoint header is not valid JSON: {error}") from None
+    if not isinstance(header, dict) or header.get("format") != 1:
+        raise CheckpointError("checkpoint header has an unknown format version")
+    data = memoryview(raw)[16 + header_len:body_end]
+    if header.get("data_bytes") != len(data):
+        raise CheckpointError(f"checkpoint is truncated: expected {header.get('data_bytes')} bytes of tensor data, "
+                              f"found {len(data)}")
+    return header, data
+
+
+def _target_device(saved: str, map_location: Any) -> _device.device:
+    if isinstance(map_location, dict):
+        map_location = map_location.get(saved, saved)
+    target = _device.device(map_location if map_location is not None else saved)
+    if target.type == "cuda" and _device.cupy() is None:
+        raise RuntimeError("Attempting to deserialize object on a CUDA device but torch.cuda.is_available() is False. "
+                           "If you are running on a CPU-only machine, please use torch.load with "
+                           "map_location=torch.device('cpu') to map your storages to the CPU.")
+    return _device.as_device(target)
+
+
+def _tensor(entry: Any, data: memoryview, map_location: Any) -> Tensor:
+    if not isinstance(entry, dict):
+        raise CheckpointError("checkpoint tensor entry is not an object")
+    dtype = _DTYPES.get(entry.get("dtype"))  # type: ignore[arg-type]
+    shape, offset, nbytes = entry.get("shape"), entry.get("offset"), entry.get("nbytes")
+    if dtype is None:
+        raise CheckpointError(f"checkpoint names an unknown dtype {entry.get('dtype')!r}")
+    if not (isinstance(shape, list) and all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in shape)):
+        raise CheckpointError(f"checkpoint has an invalid tensor shape {shape!r}")
+    count = int(np.prod(shape, dtype=np.int64)) if shape else 1
+    if not (isinstance(offset, int) and isinstance(nbytes, int) and 0 <= offset and nbytes == count * dtype.itemsize
+            and offset + nbytes <= len(data)):
+        raise CheckpointError(f"checkpoint tensor of shape {shape} and dtype {dtype.name} has an invalid byte range")
+    array = np.frombuffer(data[offset:offset + nbytes], dtype=dtype.np.newbyteorder("<"), count=count)
+    array = array.astype(dtype.np).reshape(shape)
+    out = Tensor._from_array(array, _device.CPU).to(_target_device(str(entry.get("device", "cpu")), map_location))
+    if entry.get("requires_grad") is True and dtype.is_floating_point:
+        out.requires_grad_()
+    return out
+
+
+def _decode(node: Any, tensors: list[Tensor], depth: int = 0) -> Any:
+    if depth > MAX_DEPTH or not isinstance(node, dict):
+        raise CheckpointError("checkpoint object tree is malformed or nested too deeply")
+    kind, value = node.get("t"), node.get("v")
+    simple = {"NoneType": type(None), "bool": bool, "str": str, "int": int}
+    if kind == "tensor":
+        index = node.get("i")
+        if not isinstance(index, int) or not 0 <= index < len(tensors):
+            raise CheckpointError(f"checkpoint refers to a missing tensor {index!r}")
+        return tensors[index]
+    if kind in simple and type(value) is simple[kind]:
+        return value
+    if kind == "float" and isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            raise CheckpointError(f"checkpoint holds an invalid float {value!r}") from None
+    if kind in ("list", "tuple") and isinstance(value, list):
+        items = [_decode(item, tensors, depth + 1) for item in value]
+        return items if kind == "list" else tuple(items)
+    if kind in ("dict", "odict") and isinstance(value, list):
+        out: dict[Any, Any] = OrderedDict() if kind == "odict" else {}
+        for pair in value:
+            if not (isinstance(pair, list) and len(pair) == 2):
+                raise CheckpointError("checkpoint dict entry is malformed")
+            key = _decode(pair[0], tensors, depth + 1)
+            if not isinstance(key, (str, int, float, bool, type(None), tuple)):
+                raise CheckpointError("checkpoint dict key is not hashable")
+            out[key] = _decode(pair[1], tensors, depth + 1)
+        return out
+    raise CheckpointError(f"checkpoint holds an unknown node type {kind!r}")
+
+
+def load(f: str | os.PathLike[str] | BinaryIO, map_location: Any = None, weights_only: bool | None = None,
+         **kwargs: Any) -> Any:
+    """Read an object written by :func:`save`; ``map_location`` ('cpu', a device, or a dict from saved to
+    wanted device) moves its tensors. Raises :class:`CheckpointError` for anything but an intact checkpoint."""
+    raw = _read(f)
+    header, data = _split(raw)
+    entries = header.get("tensors")
+    if not isinstance(entries, list):
+        raise CheckpointError("checkpoint header has no tensor table")
+    tensors = [_tensor(entry, data, map_location) for entry in entries]
+    return _decode(header.get("tree"), tensors)
