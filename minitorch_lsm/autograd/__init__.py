@@ -14,12 +14,13 @@ from .engine import run_backward
 from .function import Function
 from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import gradcheck, gradgradcheck
+from .tape import Tape, tape
 
 if TYPE_CHECKING:
     from ..tensor import Tensor
 
 __all__ = ["backward", "grad", "Function", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode",
-           "is_grad_enabled", "gradcheck", "gradgradcheck"]
+           "is_grad_enabled", "gradcheck", "gradgradcheck", "Tape", "tape"]
 
 
 def _as_sequence(value: Any) -> list[Any]:
