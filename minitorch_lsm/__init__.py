@@ -6,11 +6,12 @@
 >>> x = torch.tensor([1., 2., 3., 4., 5.], requires_grad=True)
 >>> y = torch.log_softmax(x, dim=0)
 >>> y
-tensor([-4.4519, -3.4519, -2.4519, -1.4519, -0.4519], grad_fn=<LogSoftmaxBackward0>)
+tensor([-4.4519, -3.4519, -2.4519, -1.4519, -0.4519],
+       grad_fn=<LogSoftmaxBackward0>)
 """
 from __future__ import annotations
 
-from . import autograd, cuda, nn
+from . import autograd, cuda, nn, optim, utils
 from ._creation import (Generator, arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, initial_seed,
                         linspace, manual_seed, ones, ones_like, rand, rand_like, randint, randn, randn_like, randperm,
                         seed, tensor, zeros, zeros_like)
@@ -27,6 +28,8 @@ from .ops import (abs, add, all, amax, amin, any, argmax, argmin, bmm, broadcast
                   split, sqrt, squeeze, stack, std, sub, sum, t, tanh, transpose, unbind, unsqueeze, var, where)
 from .ops.softmax import log_softmax, logsumexp, softmax
 from .tensor import Size, Tensor
+from .utils.dlpack import from_dlpack
+from .serialization import load, save
 
 clip = clamp
 subtract, multiply, divide, negative, absolute = sub, mul, div, neg, abs

@@ -129,9 +129,30 @@ def tensor(data: Any, *, dtype: Any = None, device: Any = None, requires_grad: b
                        device if device is not None else data.device, requires_grad)
     _check_ints(data)
     dt = _dtype.as_dtype(dtype) if dtype is not None else _dtype.infer_dtype(data)
-    with np.errstate(over="ignore"):
-        array = np.array(_plain(data), dtype=dt.np) if not isinstance(data, np.ndarray) else data.astype(dt.np)
+    with np.errstate(over="ignore", invalid="ignore"):
+        if isinstance(data, np.ndarray):
+            array = data.astype(dt.np)                      # NumPy data wraps around, as in C
+        else:
+            values = np.array(_plain(data))                 # Python data: float64, int64 or bool first
+            _check_python_values(values, dt)
+            array = values.astype(dt.np)
     return _finish(array, dt, device, requires_grad)
+
+
+def _check_python_values(values: np.ndarray, dt: _dtype.dtype) -> None:
+    """PyTorch refuses Python numbers an integer dtype cannot hold (``tensor([300], dtype=torch.uint8)``).
+
+    Python ints may wrap into an unsigned dtype from ``-max`` (``-2`` becomes 254); floats must be in range.
+    """
+    if dt.is_floating_point or dt is _dtype.bool or values.dtype.kind not in "fiu" or values.size == 0:
+        return
+    info = np.iinfo(dt.np)
+    if values.dtype.kind == "f":
+        bad = ~np.isfinite(values) | (values < info.min) | (values > info.max)
+    else:
+        bad = (values < (-int(info.max) if info.min == 0 else int(info.min))) | (values > info.max)
+    if bad.any():
+        raise RuntimeError(f"value cannot be converted to type {dt.name} without overflow")
 
 
 def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
@@ -219,11 +240,11 @@ def linspace(start: float, end: float, steps: int, *, dtype: Any = None, device:
 
 
 def _random(size: Any, draw: Any, dtype: Any, device: Any, requires_grad: bool, generator: Generator | None,
-            integer: bool = False) -> Tensor:
+            integer: bool = False, kernel: str = "normal_kernel_cpu") -> Tensor:
     shape = as_tuple_of_ints(size)
     dt = _dtype.as_dtype(dtype) if dtype is not None else (_dtype.int64 if integer else _dtype.get_default_dtype())
     if not integer and not dt.is_floating_point:
-        raise RuntimeError(f'"normal_kernel_cpu" not implemented for \'{_dtype.torch_name(dt)}\'')
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{_dtype.torch_name(dt)}\'')
     dev = _device.as_device(device)
     gen = generator or default_generator(dev)
     return _finish(draw(gen.numpy, shape).astype(dt.np), dt, dev, requires_grad)
@@ -238,7 +259,8 @@ def randn(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool
 def rand(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
          generator: Generator | None = None) -> Tensor:
     """Samples from the uniform distribution on [0, 1)."""
-    return _random(size, lambda g, s: g.random(s), dtype, device, requires_grad, generator)
+    return _random(size, lambda g, s: g.random(s), dtype, device, requires_grad, generator,
+                   kernel="check_uniform_bounds")
 
 
 def randint(low: int, high: int | None = None, size: Any = None, *, dtype: Any = None, device: Any = None,

@@ -36,7 +36,7 @@ class device:  # noqa: N801 - mirrors torch.device
         if suffix:
             if index is not None:
                 raise RuntimeError(f"type (string) must not include an index because index was passed explicitly: {type}")
-            if not suffix.isdigit():
+            if not suffix.isdigit() or (suffix.startswith("0") and suffix != "0"):
                 raise RuntimeError(f"Invalid device string: '{type}'")
             index = int(suffix)
         if name not in ("cpu", "cuda"):

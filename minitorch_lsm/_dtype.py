@@ -212,6 +212,36 @@ def infer_dtype(data: Any) -> dtype:
     return scalar_dtype(data)
 
 
+_C_NAMES = {"float16": "c10::Half", "float32": "float", "float64": "double", "uint8": "uint8_t", "int8": "int8_t",
+            "int16": "int16_t", "int32": "int", "int64": "int64_t"}
+_CPP_TYPES = {"float16": "c10::Half", "float32": "float", "float64": "double", "uint8": "unsigned char",
+              "int8": "signed char", "int16": "short int", "int32": "int", "int64": "long int", "bool": "bool"}
+
+
+def c_name(d: dtype) -> str:
+    """The C++ type PyTorch names in some messages ('long int', 'unsigned char', 'float', ...)."""
+    return _CPP_TYPES[d.name]
+
+
+def check_fits(value: Any, d: dtype) -> None:
+    """Raise as PyTorch does when a Python number is stored into a tensor of dtype ``d`` it overflows.
+
+    nan and inf fit any floating dtype but no integer one; an unsigned dtype also takes ``-max..-1``
+    (they wrap around, as in C).
+    """
+    if d is bool or isinstance(value, (_builtin_bool, np.bool_)):
+        return
+    if d.is_floating_point:
+        limit = _builtin_float(np.finfo(d.np).max)
+        fits = not np.isfinite(value) or -limit <= value <= limit
+    else:
+        info = np.iinfo(d.np)
+        low = -_builtin_int(info.max) if info.min == 0 else _builtin_int(info.min)
+        fits = _builtin_bool(np.isfinite(value)) and low <= value <= _builtin_int(info.max)
+    if not fits:
+        raise RuntimeError(f"value cannot be converted to type {_C_NAMES[d.name]} without overflow")
+
+
 # ---------------------------------------------------------------- finfo / iinfo
 class finfo:  # noqa: N801
     """Machine limits of a floating dtype: ``bits eps max min tiny resolution`` (as torch.finfo).

@@ -20,19 +20,22 @@ if TYPE_CHECKING:
 PRECISION, THRESHOLD, EDGE_ITEMS, LINE_WIDTH = 4, 1000, 3, 80
 
 
-def _float_formatter(values: np.ndarray) -> Callable[[float], str]:
+def _float_formatter(values: np.ndarray) -> tuple[Callable[[float], str], int]:
+    """The format of every element, and the width to pad to (set by the nonzero finite values only)."""
     finite = values[np.isfinite(values) & (values != 0)].astype(np.float64)
     if finite.size == 0:
-        return lambda v: _special(v) or "0."
+        return (lambda v: _special(v) or f"{v:.0f}."), 1
     magnitudes = np.abs(finite)
     low, high = float(magnitudes.min()), float(magnitudes.max())
     whole = bool(np.all(finite == np.ceil(finite)))
     scientific = high / low > 1000.0 or high > 1e8 or (not whole and low < 1e-4)
     if scientific:
-        return lambda v: _special(v) or f"{v:.{PRECISION}e}"
-    if whole:
-        return lambda v: _special(v) or f"{v:.0f}."
-    return lambda v: _special(v) or f"{v:.{PRECISION}f}"
+        fmt: Callable[[float], str] = lambda v: _special(v) or f"{v:.{PRECISION}e}"  # noqa: E731
+    elif whole:
+        fmt = lambda v: _special(v) or f"{v:.0f}."  # noqa: E731
+    else:
+        fmt = lambda v: _special(v) or f"{v:.{PRECISION}f}"  # noqa: E731
+    return fmt, max(len(fmt(v)) for v in finite.tolist())
 
 
 def _special(v: float) -> str:
@@ -43,12 +46,11 @@ def _special(v: float) -> str:
     return ""
 
 
-def _formatter(values: np.ndarray, dtype: _dtype.dtype) -> Callable[[Any], str]:
-    if dtype is _dtype.bool:
-        return lambda v: str(bool(v))
-    if not dtype.is_floating_point:
-        return lambda v: str(int(v))
-    return _float_formatter(values)
+def _formatter(values: np.ndarray, dtype: _dtype.dtype) -> tuple[Callable[[Any], str], int]:
+    if dtype.is_floating_point:
+        return _float_formatter(values)
+    fmt: Callable[[Any], str] = (lambda v: str(bool(v))) if dtype is _dtype.bool else (lambda v: str(int(v)))  # noqa: E731
+    return fmt, max((len(fmt(v)) for v in values.tolist()), default=1)
 
 
 def _summarized(array: np.ndarray) -> np.ndarray:
@@ -69,7 +71,7 @@ def _body(array: np.ndarray, fmt: Callable[[Any], str], width: int, indent: int,
     if array.ndim == 1:
         items = [fmt(v).rjust(width) for v in array.tolist()]
         if summarize and len(items) > 2 * EDGE_ITEMS:
-            items = items[:EDGE_ITEMS] + ["..."] + items[-EDGE_ITEMS:]
+            items = items[:EDGE_ITEMS] + [" ..."] + items[-EDGE_ITEMS:]
         per_line = max(1, (LINE_WIDTH - indent) // (width + 2))
         lines = [", ".join(items[i:i + per_line]) for i in range(0, len(items), per_line)]
         return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
@@ -86,8 +88,7 @@ def format_values(t: "Tensor", indent: int) -> str:
     array = np.asarray(_device.move(t._data, _device.CPU))
     summarize = array.size > THRESHOLD
     shown = _summarized(array) if summarize else array.reshape(-1)
-    fmt = _formatter(shown, t.dtype)
-    width = max((len(fmt(v)) for v in shown.tolist()), default=1)
+    fmt, width = _formatter(shown, t.dtype)
     return _body(array, fmt, width, indent, summarize)
 
 
@@ -111,4 +112,15 @@ def tensor_repr(t: "Tensor") -> str:
         suffixes.append(f"grad_fn=<{t.grad_fn.name()}>")
     elif t.requires_grad:
         suffixes.append("requires_grad=True")
-    return prefix + ", ".join([body] + suffixes) + ")"
+    # A suffix that would make the last line longer than 80 characters starts a new line (the line
+    # length is counted as PyTorch counts it, one more than the characters when there is no newline).
+    text = prefix + body
+    line = len(text) - text.rfind("\n") + 1
+    for suffix in suffixes:
+        if line + len(suffix) + 2 > LINE_WIDTH:
+            text += ",\n" + " " * len(prefix) + suffix
+            line = len(prefix) + len(suffix)
+        else:
+            text += ", " + suffix
+            line += len(suffix) + 2
+    return text + ")"

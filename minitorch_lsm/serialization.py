@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import math
 import os
 import struct
 from collections import OrderedDict
@@ -47,23 +48,32 @@ class CheckpointError(RuntimeError):
 
 
 # ---------------------------------------------------------------------- saving
-def _encode(obj: Any, tensors: list[Tensor], depth: int = 0) -> Any:
+def _encode(obj: Any, tensors: list[Tensor], depth: int = 0, memo: dict[int, int] | None = None) -> Any:
+    """The JSON tree for ``obj``; tensors go to ``tensors`` (once each: a tensor met twice, like a tied
+    weight in a state dict, is stored once and loads as one tensor again)."""
+    memo = {} if memo is None else memo
     if depth > MAX_DEPTH:
         raise ValueError(f"cannot save an object nested more than {MAX_DEPTH} levels deep")
     if isinstance(obj, Tensor):
-        tensors.append(obj)
-        return {"t": "tensor", "i": len(tensors) - 1}
+        if id(obj) not in memo:
+            memo[id(obj)] = len(tensors)
+            tensors.append(obj)
+        return {"t": "tensor", "i": memo[id(obj)]}
     if obj is None or isinstance(obj, (bool, str)):
         return {"t": type(obj).__name__, "v": obj}
+    if isinstance(obj, np.bool_):
+        return {"t": "bool", "v": bool(obj)}
     if isinstance(obj, (int, np.integer)):
         return {"t": "int", "v": int(obj)}
     if isinstance(obj, (float, np.floating)):
         return {"t": "float", "v": repr(float(obj))}
     if isinstance(obj, (list, tuple)):
-        return {"t": type(obj).__name__, "v": [_encode(item, tensors, depth + 1) for item in obj]}
+        return {"t": "tuple" if isinstance(obj, tuple) else "list",
+                "v": [_encode(item, tensors, depth + 1, memo) for item in obj]}
     if isinstance(obj, dict):
         return {"t": "odict" if isinstance(obj, OrderedDict) else "dict",
-                "v": [[_encode(k, tensors, depth + 1), _encode(v, tensors, depth + 1)] for k, v in obj.items()]}
+                "v": [[_encode(k, tensors, depth + 1, memo), _encode(v, tensors, depth + 1, memo)]
+                      for k, v in obj.items()]}
     raise TypeError(f"cannot save an object of type {type(obj).__name__}: only tensors, numbers, strings, None "
                     "and lists, tuples and dicts of them can be saved")
 
@@ -73,11 +83,14 @@ def save(obj: Any, f: str | os.PathLike[str] | BinaryIO, **kwargs: Any) -> None:
     tensors: list[Tensor] = []
     tree = _encode(obj, tensors)
     chunks, entries, offset = [], [], 0
+    from .nn.parameter import Parameter
+
     for t in tensors:
         array = np.ascontiguousarray(_device.move(t.detach()._data, _device.CPU)).astype(t.dtype.np.newbyteorder("<"), copy=False)
         data = array.tobytes()
         entries.append({"dtype": t.dtype.name, "shape": list(t.shape), "offset": offset, "nbytes": len(data),
-                        "device": str(t.device), "requires_grad": t.requires_grad})
+                        "device": str(t.device), "requires_grad": t.requires_grad,
+                        "parameter": isinstance(t, Parameter)})
         chunks.append(data)
         offset += len(data)
     header = json.dumps({"format": 1, "tree": tree, "tensors": entries, "data_bytes": offset}).encode("utf-8")
@@ -124,10 +137,16 @@ def _split(raw: bytes) -> tuple[dict[str, Any], memoryview]:
     return header, data
 
 
-def _target_device(saved: str, map_location: Any) -> _device.device:
+def _target_device(saved: Any, map_location: Any) -> _device.device:
+    try:
+        saved_device = _device.device(saved)
+    except (TypeError, RuntimeError):
+        raise CheckpointError(f"checkpoint names an invalid device {saved!r}") from None
     if isinstance(map_location, dict):
-        map_location = map_location.get(saved, saved)
-    target = _device.device(map_location if map_location is not None else saved)
+        map_location = map_location.get(str(saved_device), str(saved_device))
+    if map_location is not None and not isinstance(map_location, (str, _device.device)):
+        map_location = str(map_location)  # e.g. a torch.device
+    target = _device.device(map_location) if map_location is not None else saved_device
     if target.type == "cuda" and _device.cupy() is None:
         raise RuntimeError("Attempting to deserialize object on a CUDA device but torch.cuda.is_available() is False. "
                            "If you are running on a CPU-only machine, please use torch.load with "
@@ -144,14 +163,18 @@ def _tensor(entry: Any, data: memoryview, map_location: Any) -> Tensor:
         raise CheckpointError(f"checkpoint names an unknown dtype {entry.get('dtype')!r}")
     if not (isinstance(shape, list) and all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in shape)):
         raise CheckpointError(f"checkpoint has an invalid tensor shape {shape!r}")
-    count = int(np.prod(shape, dtype=np.int64)) if shape else 1
+    count = math.prod(shape)
     if not (isinstance(offset, int) and isinstance(nbytes, int) and 0 <= offset and nbytes == count * dtype.itemsize
             and offset + nbytes <= len(data)):
         raise CheckpointError(f"checkpoint tensor of shape {shape} and dtype {dtype.name} has an invalid byte range")
     array = np.frombuffer(data[offset:offset + nbytes], dtype=dtype.np.newbyteorder("<"), count=count)
     array = array.astype(dtype.np).reshape(shape)
-    out = Tensor._from_array(array, _device.CPU).to(_target_device(str(entry.get("device", "cpu")), map_location))
-    if entry.get("requires_grad") is True and dtype.is_floating_point:
+    out = Tensor._from_array(array, _device.CPU).to(_target_device(entry.get("device", "cpu"), map_location))
+    requires_grad = entry.get("requires_grad") is True and dtype.is_floating_point
+    if entry.get("parameter") is True and dtype.is_floating_point:
+        from .nn.parameter import Parameter
+        return Parameter(out, requires_grad=requires_grad)
+    if requires_grad:
         out.requires_grad_()
     return out
 
@@ -182,8 +205,10 @@ def _decode(node: Any, tensors: list[Tensor], depth: int = 0) -> Any:
             if not (isinstance(pair, list) and len(pair) == 2):
                 raise CheckpointError("checkpoint dict entry is malformed")
             key = _decode(pair[0], tensors, depth + 1)
-            if not isinstance(key, (str, int, float, bool, type(None), tuple)):
-                raise CheckpointError("checkpoint dict key is not hashable")
+            try:
+                hash(key)
+            except TypeError:
+                raise CheckpointError("checkpoint dict key is not hashable") from None
             out[key] = _decode(pair[1], tensors, depth + 1)
         return out
     raise CheckpointError(f"checkpoint holds an unknown node type {kind!r}")

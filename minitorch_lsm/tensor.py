@@ -52,7 +52,7 @@ class Tensor:
     """
 
     __slots__ = ("_data", "dtype", "device", "_requires_grad", "grad", "grad_fn", "_version_cell",
-                 "_wrapped", "_hooks", "__weakref__")
+                 "_wrapped", "_hooks", "_retains_grad", "__weakref__")
     __array_priority__ = 1000  # make ``ndarray + tensor`` call Tensor.__radd__
 
     _data: Any
@@ -68,7 +68,7 @@ class Tensor:
         t._data = array
         t.dtype = _dtype.from_numpy_dtype(array.dtype)
         t.device = device
-        t._requires_grad = False
+        t._requires_grad = t._retains_grad = False
         t.grad = t.grad_fn = t._hooks = None
         t._version_cell = [0]
         t._wrapped = wrapped
@@ -83,15 +83,17 @@ class Tensor:
     @requires_grad.setter
     def requires_grad(self, value: bool) -> None:
         if value and not self.dtype.is_floating_point:
-            raise RuntimeError("only Tensors of floating point dtype can require gradients")
-        if not value and self.grad_fn is not None:
-            raise RuntimeError("you can only change requires_grad flags of leaf variables. If you want to use a "
-                               "computed variable in a subgraph that doesn't require differentiation use "
-                               "var_no_grad = var.detach().")
+            raise RuntimeError("only Tensors of floating point and complex dtype can require gradients")
+        if self.grad_fn is not None:
+            raise RuntimeError("you can only change requires_grad flags of leaf variables." + (
+                "" if value else " If you want to use a computed variable in a subgraph that doesn't require "
+                "differentiation use var_no_grad = var.detach()."))
         self._requires_grad = bool(value)
 
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
         """Set ``requires_grad`` in place and return self."""
+        if requires_grad and not self.dtype.is_floating_point:
+            raise RuntimeError("only Tensors of floating point dtype can require gradients")  # sic: not the setter's words
         self.requires_grad = requires_grad
         return self
 
@@ -115,7 +117,7 @@ class Tensor:
 
     def detach_(self) -> "Tensor":
         """Cut this tensor off from the graph in place, making it a leaf."""
-        self.grad_fn, self._requires_grad = None, False
+        self.grad_fn, self._requires_grad, self._retains_grad = None, False, False
         return self
 
     @property
@@ -133,22 +135,30 @@ class Tensor:
 
         if not self.requires_grad:
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
-        if self.grad_fn is not None and not getattr(self, "_retains", False):
+        if self.grad_fn is not None and not self._retains_grad:
             self.grad_fn.register_prehook(weak_grad_setter(self))
+            self._retains_grad = True
 
     @property
     def retains_grad(self) -> bool:
-        return False
+        """True for a non-leaf tensor after ``retain_grad()``."""
+        return self._retains_grad
 
     def register_hook(self, hook: Callable[["Tensor"], "Tensor | None"]) -> Any:
-        """Call ``hook(grad)`` when this tensor's gradient is computed; a returned tensor replaces it."""
+        """Call ``hook(grad)`` when this tensor's gradient is computed; a returned tensor replaces it.
+
+        Returns a handle whose ``remove()`` unregisters the hook.
+        """
+        from .autograd.function import RemovableHandle
+
         if not self.requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self.grad_fn is not None:
-            self.grad_fn.register_prehook(hook)
-        else:
-            self._hooks = (self._hooks or []) + [hook]
-        return hook
+            return self.grad_fn.register_prehook(hook)
+        if self._hooks is None:
+            self._hooks = []
+        self._hooks.append(hook)
+        return RemovableHandle(self._hooks, hook)
 
     def backward(self, gradient: "Tensor | None" = None, retain_graph: bool | None = None,
                  create_graph: bool = False, inputs: Any = None) -> None:
@@ -232,19 +242,36 @@ class Tensor:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
         return self._data
 
+    def __dlpack__(self, stream: Any = None, **kwargs: Any) -> Any:
+        """A DLPack capsule over this tensor's memory (for ``torch.from_dlpack``, ``np.from_dlpack``...)."""
+        if self.requires_grad:
+            raise RuntimeError("Can't export tensors that require gradient, use tensor.detach()")
+        if stream is not None:
+            kwargs["stream"] = stream
+        return self._data.__dlpack__(**kwargs)
+
+    def __dlpack_device__(self) -> tuple[int, int]:
+        """(1, 0) for cpu, (2, index) for cuda: DLPack's device codes."""
+        return (1, 0) if self.device.type == "cpu" else (2, self.device.index or 0)
+
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         array = _device.move(self._data, _device.CPU)
         return array if dtype is None else array.astype(dtype)
 
     def __bool__(self) -> bool:
         if self.numel() != 1:
-            raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous")
+            raise RuntimeError(f"Boolean value of Tensor with {'no values' if self.numel() == 0 else 'more than one value'}"
+                               " is ambiguous")
         return bool(self.item())
 
     def __float__(self) -> float:
+        if self.numel() != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
         return float(self.item())
 
     def __int__(self) -> int:
+        if self.numel() != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
         return int(self.item())
 
     def __index__(self) -> int:
@@ -327,9 +354,9 @@ def _parse_to_args(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, 
     for arg in args:
         if isinstance(arg, Tensor):
             dev, dt = arg.device, arg.dtype
-        elif isinstance(arg, _dtype.dtype):
+        elif isinstance(arg, _dtype.dtype) and dt is None:
             dt = arg
-        elif isinstance(arg, (str, _device.device, int)) and not isinstance(arg, bool):
+        elif isinstance(arg, (str, _device.device, int)) and not isinstance(arg, bool) and dev is None:
             dev = arg
         elif isinstance(arg, bool):
             copy = copy or arg  # to(dtype, non_blocking, copy): torch's positional bools

@@ -42,14 +42,14 @@ def backward(tensors: "Tensor | Sequence[Tensor]", grad_tensors: Any = None, ret
     roots = _as_sequence(tensors)
     grads = _as_sequence(grad_tensors) if grad_tensors is not None else [None] * len(roots)
     if len(grads) != len(roots):
-        raise RuntimeError(f"grad can be implicitly created only for scalar outputs")
+        raise RuntimeError(f"got {len(roots)} tensors and {len(grads)} gradients")
     retain = create_graph if retain_graph is None else retain_graph
     if inputs is None:
         run_backward(roots, grads, retain_graph=retain, create_graph=create_graph)
         return
     targets = _as_sequence(inputs)
     if not targets:
-        raise RuntimeError("'inputs' argument to backward() cannot be empty.")
+        raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
     found = run_backward(roots, grads, retain_graph=retain, create_graph=create_graph, capture=targets)
     for t in targets:
         g = found.get(id(t))

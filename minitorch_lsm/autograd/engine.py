@@ -88,9 +88,6 @@ def run_backward(roots: Sequence["Tensor"], root_grads: Sequence["Tensor | None"
 
     def send(edge: Any, grad: Tensor) -> None:
         if isinstance(edge, Tensor):                       # a leaf: its gradient waits until the end
-            for hook in edge._hooks or ():
-                changed = hook(grad)
-                grad = grad if changed is None else changed
             prior = leaf_grads.get(id(edge))
             leaf_grads[id(edge)] = (edge, grad if prior is None else prior[1] + grad)
         elif edge in node_grads:
@@ -121,6 +118,11 @@ def run_backward(roots: Sequence["Tensor"], root_grads: Sequence["Tensor | None"
                     send(edge, fit_to_input(input_grad, shape, dtype))
             if not retain_graph:
                 node.release()
+        for leaf, grad in leaf_grads.values():             # a leaf's hooks see its whole gradient, once
+            for hook in leaf._hooks or ():
+                changed = hook(grad)
+                grad = grad if changed is None else changed
+            leaf_grads[id(leaf)] = (leaf, grad)
     finally:
         _state.grad_enabled = previous
 

@@ -11,6 +11,7 @@ An instance of the class *is* the tape node (``tensor.grad_fn``). It remembers:
   itself (it accumulates into ``.grad``), or None when that input needs no gradient;
 * ``input_meta``  - each input's shape and dtype, so the engine can sum a broadcast gradient back
   to the input's shape and cast it to the input's dtype;
+* ``listed_inputs`` - which inputs ``next_functions`` shows (all but integer and bool tensors);
 * what backward needs, and nothing more: the inputs when ``keeps_inputs``, the output's array when
   ``keeps_output``, plus whatever raw arrays forward stored in ``self.saved``. These are freed after
   backward unless ``retain_graph`` is asked for.
@@ -29,7 +30,7 @@ from .grad_mode import _state
 if TYPE_CHECKING:
     from ..tensor import Tensor
 
-__all__ = ["Function", "AccumulateGrad"]
+__all__ = ["Function", "AccumulateGrad", "RemovableHandle"]
 
 _creation_counter = itertools.count()
 
@@ -64,6 +65,7 @@ class Function:
     sequence_nr: int
     next_edges: tuple[Any, ...]
     input_meta: tuple[tuple[tuple[int, ...], Any], ...]
+    listed_inputs: tuple[bool, ...]
     saved: Any = None
     _saved_inputs: tuple[tuple["Tensor", int], ...] | None = None
     _saved_output: Any = None
@@ -94,7 +96,11 @@ class Function:
                     "Expected all tensors to be on the same device, but found at least two devices, "
                     f"{dev} and {t.device}!")
         with np.errstate(all="ignore"):  # inf and nan are results here, as in torch, not warnings
-            out = fn.forward(*[t._data for t in inputs])
+            try:
+                out = fn.forward(*[t._data for t in inputs])
+            except ValueError:
+                _check_broadcast([t.shape for t in inputs])
+                raise
         if isinstance(out, np.generic):  # NumPy returns scalars for 0-d results
             out = np.asarray(out)
         result = Tensor._from_array(out, _device.array_device(out) if cls.changes_device else dev)
@@ -110,14 +116,20 @@ class Function:
         self.next_edges = tuple(
             (t.grad_fn if t.grad_fn is not None else t) if t.requires_grad else None for t in inputs)
         self.input_meta = tuple((t.shape, t.dtype) for t in inputs)
+        self.listed_inputs = tuple(t.dtype.is_floating_point or t._wrapped for t in inputs)
         if self.keeps_inputs:
             self._saved_inputs = tuple((t, t._version_cell[0]) for t in inputs)
         if self.keeps_output:
-            self._saved_output = (result.data, result._version_cell, result._version_cell[0])
+            self._saved_output = (result._data, result._version_cell, result._version_cell[0])
         result.requires_grad = True
         result.grad_fn = self
 
     # -------------------------------------------------------------- what backward reads
+    @property
+    def needs_input_grad(self) -> tuple[bool, ...]:
+        """For each input, whether its gradient goes anywhere (backward may skip the others)."""
+        return tuple(edge is not None for edge in self.next_edges)
+
     @property
     def inputs(self) -> tuple["Tensor", ...]:
         """The input tensors, checked against in-place changes since forward."""
@@ -147,26 +159,43 @@ class Function:
             self._freed = True
 
     # -------------------------------------------------------------- introspection, as torch
-    @classmethod
-    def name(cls) -> str:
-        """The node's name as PyTorch prints it, e.g. ``MulBackward0``."""
-        return cls.node_name or f"{cls.__name__}Backward0"
+    def name(self) -> str:
+        """The node's name as PyTorch prints it, e.g. ``MulBackward0`` (``node_name`` may be set per node)."""
+        return self.node_name or f"{type(self).__name__}Backward0"
 
     @property
     def next_functions(self) -> tuple[tuple[Any, int], ...]:
-        """For each input: ``(node, 0)``; a leaf shows as its ``AccumulateGrad``, a constant as None."""
+        """For each floating input: ``(node, 0)``; a leaf shows as its ``AccumulateGrad``, a constant as None.
+
+        Integer and bool tensors (indices, masks) can never carry a gradient and, as in PyTorch, get no entry.
+        """
         from ..tensor import Tensor
 
-        return tuple(((AccumulateGrad(e) if isinstance(e, Tensor) else e), 0) for e in self.next_edges)
+        return tuple(((AccumulateGrad(e) if isinstance(e, Tensor) else e), 0)
+                     for e, listed in zip(self.next_edges, self.listed_inputs) if listed)
 
-    def register_prehook(self, hook: Callable[["Tensor"], "Tensor | None"]) -> None:
+    def register_prehook(self, hook: Callable[["Tensor"], "Tensor | None"]) -> "RemovableHandle":
         """Run ``hook(grad)`` on the gradient arriving at this node before its backward."""
         if self._pre_hooks is None:
             self._pre_hooks = []
         self._pre_hooks.append(hook)
+        return RemovableHandle(self._pre_hooks, hook)
 
     def __repr__(self) -> str:
         return f"<{self.name()} object at {id(self):#x}>"
+
+
+def _check_broadcast(shapes: list[tuple[int, ...]]) -> None:
+    """Raise PyTorch's error if the shapes do not broadcast (NumPy's ValueError says it differently)."""
+    out = shapes[0]
+    for shape in shapes[1:]:
+        ndim = max(len(out), len(shape))
+        for i in range(1, min(len(out), len(shape)) + 1):
+            a, b = out[-i], shape[-i]
+            if a != b and a != 1 and b != 1:
+                raise RuntimeError(f"The size of tensor a ({a}) must match the size of tensor b ({b}) at "
+                                   f"non-singleton dimension {ndim - i}") from None
+        out = tuple(np.broadcast_shapes(out, shape))
 
 
 def _check_version(node: Function, now: int, then: int, shape: tuple[int, ...]) -> None:
@@ -196,6 +225,17 @@ class AccumulateGrad:
 
     def __repr__(self) -> str:
         return f"<AccumulateGrad object at {id(self):#x}>"
+
+
+class RemovableHandle:
+    """What ``register_hook`` returns: ``handle.remove()`` takes the hook off again."""
+
+    def __init__(self, hooks: list[Any], hook: Any) -> None:
+        self.hooks, self.hook = hooks, hook
+
+    def remove(self) -> None:
+        if self.hook in self.hooks:
+            self.hooks.remove(self.hook)
 
 
 def weak_grad_setter(tensor: "Tensor") -> Callable[["Tensor"], None]:

@@ -10,15 +10,17 @@ tensor(0.5103)
 """
 from __future__ import annotations
 
+import math
 import warnings
 from typing import Any
 
+import numpy as np
+
 from .. import _dtype
 from ..ops.softmax import log_softmax as _log_softmax
-from ..ops.softmax import softmax as _softmax
 from ..ops._util import as_int
 from ..ops.elementwise import relu as _relu
-from ..ops.loss import check_weight_shape, nll_loss_nd
+from ..ops.loss import _dims, check_weight_shape, nll_loss_nd
 from ..tensor import Tensor
 
 __all__ = ["log_softmax", "softmax", "softmin", "nll_loss", "cross_entropy", "relu", "linear", "dropout", "one_hot"]
@@ -45,23 +47,22 @@ def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dty
     """
     if dim is None:
         dim = _get_softmax_dim("log_softmax", input.dim(), _stacklevel)
-    return _log_softmax(input, dim, dtype=dtype)
+    # through the method, as PyTorch does: its argument checks and messages (and a non-tensor's AttributeError)
+    return input.log_softmax(dim) if dtype is None else input.log_softmax(dim, dtype=dtype)
 
 
 def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: _dtype.dtype | None = None) -> Tensor:
     """``exp(x_i) / sum_j exp(x_j)`` along ``dim``; the same ``dim``/``dtype`` rules as ``log_softmax``."""
     if dim is None:
         dim = _get_softmax_dim("softmax", input.dim(), _stacklevel)
-    return _softmax(input, dim, dtype=dtype)
+    return input.softmax(dim) if dtype is None else input.softmax(dim, dtype=dtype)
 
 
 def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: _dtype.dtype | None = None) -> Tensor:
     """``softmax(-x)`` along ``dim``."""
     if dim is None:
         dim = _get_softmax_dim("softmin", input.dim(), _stacklevel)
-    if dtype is not None:
-        input = input.to(dtype)
-    return _softmax(-input, dim)
+    return (-input).softmax(dim) if dtype is None else (-input).softmax(dim, dtype=dtype)  # negated, then cast
 
 
 # ---------------------------------------------------------------------- reductions (PyTorch's _Reduction)
@@ -71,15 +72,16 @@ def legacy_reduction(size_average: bool | None, reduce: bool | None, emit_warnin
     reduce = True if reduce is None else reduce
     result = ("mean" if size_average else "sum") if reduce else "none"
     if emit_warning:
+        # attributed to the caller of this helper (nn/functional.py or nn/modules/loss.py), as in PyTorch
         warnings.warn(f"size_average and reduce args will be deprecated, please use reduction='{result}' instead.",
-                      UserWarning, stacklevel=3)
+                      UserWarning, stacklevel=2)
     return result
 
 
 def _checked_reduction(reduction: Any) -> str:
     if reduction == "elementwise_mean":
         warnings.warn("reduction='elementwise_mean' is deprecated. Please use reduction='mean' instead.",
-                      UserWarning, stacklevel=3)
+                      UserWarning, stacklevel=2)
         return "mean"
     if reduction not in ("none", "mean", "sum"):
         raise ValueError(f"{reduction} is not a valid value for reduction")
@@ -97,7 +99,20 @@ def _loss_arguments(input: Any, target: Any, weight: Any, ignore_index: Any, fun
     _check_tensor(input, "input", 1, function)
     _check_tensor(target, "target", 2, function)
     _check_tensor(weight, "weight", 3, function, optional=True)
+    if isinstance(ignore_index, Tensor) and not ignore_index.dtype.is_floating_point \
+            and ignore_index.dtype is not _dtype.bool and ignore_index.numel() == 1:
+        return int(ignore_index.item())  # PyTorch's int arguments take any one-element integer tensor
     return as_int(ignore_index, "ignore_index", function, position=5)
+
+
+def _float_argument(value: Any, name: str, position: int, function: str) -> float:
+    """PyTorch's ``float`` argument: a Python or NumPy real number, or a 0-d tensor that needs no grad."""
+    if isinstance(value, Tensor):
+        if value.dim() == 0 and not value.requires_grad:
+            return float(value.item())
+    elif isinstance(value, (bool, int, float, np.bool_, np.integer, np.floating)):
+        return float(value)
+    raise TypeError(f"{function}(): argument '{name}' (position {position}) must be float, not {type(value).__name__}")
 
 
 # ---------------------------------------------------------------------- losses
@@ -126,66 +141,98 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
 
     A target with the input's shape holds class probabilities: ``-sum_c w_c * p_c * log_softmax_c``
     ('mean' divides by the number of positions). With class indices and ε > 0 the loss is
-    ``(1 - ε) * nll + ε / C * s`` with ``s_i = -sum_c w_c * log_softmax_ic``.
+    ``(1 - ε) * nll + ε / C * s`` with ``s_i = -sum_c w_c * log_softmax_ic``. The dispatch follows
+    PyTorch's ``cross_entropy_loss`` step by step, so errors come in the same order.
     """
     if size_average is not None or reduce is not None:
         reduction = legacy_reduction(size_average, reduce)
     reduction = _checked_reduction(reduction)
     ignore = _loss_arguments(input, target, weight, ignore_index, "cross_entropy_loss")
-    if isinstance(label_smoothing, bool) or not isinstance(label_smoothing, (int, float)):
-        raise TypeError("cross_entropy_loss(): argument 'label_smoothing' (position 6) must be float, not "
-                        f"{type(label_smoothing).__name__}")
-    if label_smoothing > 1.0:
-        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {float(label_smoothing):g}")
+    smoothing = _float_argument(label_smoothing, "label_smoothing", 6, "cross_entropy_loss")
     class_dim = 0 if input.dim() == 1 else 1
     if input.shape == target.shape:
-        return _cross_entropy_probabilities(input, target, weight, reduction, ignore, float(label_smoothing), class_dim)
+        if not target.dtype.is_floating_point:
+            raise RuntimeError("Expected floating point type for target with class probabilities, got "
+                               f"{_dtype.torch_name(target.dtype)}")
+        if ignore >= 0:
+            raise RuntimeError("ignore_index is not supported for floating point target")
+        return _cross_entropy_probabilities(input, target, weight, reduction, smoothing, class_dim)
+    if smoothing > 0.0:
+        _check_smoothing(smoothing)
+        return _cross_entropy_smoothed(input, target, weight, reduction, ignore, smoothing, class_dim)
+    return nll_loss_nd(_log_softmax(input, class_dim), target, weight, reduction, ignore)
+
+
+def _check_smoothing(smoothing: float) -> None:
+    if smoothing > 1.0:
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {smoothing:g}")
+
+
+def _per_class(smoothing: float, classes: int) -> float:
+    """ε / C, which PyTorch computes in C++ doubles: inf when there are no classes."""
+    return smoothing / classes if classes else math.inf
+
+
+def _broadcast_weight(weight: Tensor, ndim: int, class_dim: int) -> Tensor:
+    """The class weights shaped to broadcast along ``class_dim`` (``weight.view(1, C, 1, ...)``)."""
+    if weight.dim() == 0:
+        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
+    shape = [1] * ndim
+    shape[class_dim] = weight.shape[0]
+    return weight.reshape(shape)
+
+
+def _cross_entropy_smoothed(input: Tensor, target: Tensor, weight: Tensor | None, reduction: str,
+                            ignore_index: int, smoothing: float, class_dim: int) -> Tensor:
+    """Class-index targets with 0 < ε <= 1 (PyTorch's ``cross_entropy_loss_label_smoothing``)."""
     logp = _log_softmax(input, class_dim)
-    nll = nll_loss_nd(logp, target, weight, reduction, ignore)
-    if label_smoothing <= 0:
-        return nll
-    classes = input.shape[class_dim]
-    smooth = -_weighted(logp, weight, class_dim).sum(class_dim)
-    ignored = target == ignore
+    nll = nll_loss_nd(logp, target, weight, reduction, ignore_index)
+    ignored = target == ignore_index
+    if weight is not None:
+        smooth = -(logp * _broadcast_weight(weight, logp.dim(), class_dim)).sum(class_dim)
+    else:
+        smooth = -logp.sum(class_dim)
+    if ignored.shape != smooth.shape and ignored.dim() > smooth.dim():  # PyTorch fills in place: no broadcasting
+        raise RuntimeError(f"output with shape {_dims(smooth.shape)} doesn't match the broadcast shape "
+                           f"{_dims(ignored.shape)}")
     smooth = smooth.masked_fill(ignored, 0.0)
-    if reduction == "sum":
-        smooth = smooth.sum()
-    elif reduction == "mean":
+    if reduction == "mean":
         if weight is None:
-            denominator = (~ignored).sum()
+            smooth = smooth.sum() / (~ignored).sum()
         else:
-            denominator = weight[target.masked_fill(ignored, 0)].masked_fill(ignored, 0.0).sum()
-        smooth = smooth.sum() / denominator
-    return nll * (1 - label_smoothing) + smooth * (label_smoothing / classes)
-
-
-def _weighted(logp: Tensor, weight: Tensor | None, class_dim: int) -> Tensor:
-    """``logp`` times the class weights broadcast along ``class_dim`` (unchanged without weights)."""
-    if weight is None:
-        return logp
-    shape = [1] * logp.dim()
-    shape[class_dim] = -1
-    return logp * weight.reshape(shape)
+            # PyTorch gathers the weights with the kept targets as index, which must not be uint8
+            if target.dtype is not _dtype.int64 and bool((~ignored).any()):
+                raise RuntimeError("gather(): Expected dtype int32/int64 for index")
+            if weight.dim() != 1:
+                raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
+            kept = target.masked_fill(ignored, 0).reshape(-1)
+            smooth = smooth.sum() / weight[kept].masked_fill(ignored.reshape(-1), 0.0).sum()
+    elif reduction == "sum":
+        smooth = smooth.sum()
+    classes = input.shape[class_dim]
+    return nll * (1 - smoothing) + smooth * _per_class(smoothing, classes)
 
 
 def _cross_entropy_probabilities(input: Tensor, target: Tensor, weight: Tensor | None, reduction: str,
-                                 ignore_index: int, smoothing: float, class_dim: int) -> Tensor:
-    if not target.dtype.is_floating_point:
-        raise RuntimeError("Expected floating point type for target with class probabilities, got "
-                           f"{_dtype.torch_name(target.dtype)}")
-    if ignore_index >= 0:
-        raise RuntimeError("ignore_index is not supported for floating point target")
-    classes = input.shape[class_dim] if input.dim() else 1
+                                 smoothing: float, class_dim: int) -> Tensor:
+    """A target of the input's shape holds class probabilities (``cross_entropy_loss_prob_target``)."""
+    if input.dim() == 0:  # a 0-d input with a 0-d float target: PyTorch's input.size(1) fails
+        raise IndexError(f"Dimension specified as {class_dim} but tensor has no dimensions")
+    classes = input.shape[class_dim]
     check_weight_shape(weight, classes, prefix="cross_entropy: ")
     logp = _log_softmax(input, class_dim)
-    if smoothing > 0:
-        target = target * (1 - smoothing) + smoothing / classes
-    losses = -(_weighted(logp, weight, class_dim) * target).sum(class_dim)
+    if smoothing > 0.0:
+        _check_smoothing(smoothing)
+        target = target * (1 - smoothing) + _per_class(smoothing, classes)
+    terms = logp * target
+    if weight is not None:
+        terms = terms * _broadcast_weight(weight, logp.dim(), class_dim)
     if reduction == "none":
-        return losses
+        return -terms.sum(class_dim)
     if reduction == "sum":
-        return losses.sum()
-    return losses.sum() / (input.numel() // max(classes, 1) if input.numel() else 0)
+        return -terms.sum()
+    positions = logp.numel() // classes if logp.numel() else 0
+    return -terms.sum() / positions  # no positions: 0 / 0 = nan, as PyTorch
 
 
 # ---------------------------------------------------------------------- layers' functional forms

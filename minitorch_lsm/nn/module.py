@@ -19,7 +19,21 @@ from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor
 from .parameter import Parameter
 
-IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+
+class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
+    """What ``load_state_dict`` returns: the keys it did not find, and those it did not expect."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return f"_IncompatibleKeys(missing_keys={self.missing_keys!r}, unexpected_keys={self.unexpected_keys!r})"
+
+    __str__ = __repr__
+
+
+IncompatibleKeys = _IncompatibleKeys
 
 
 def _indent(text: str, spaces: int) -> str:
@@ -54,7 +68,7 @@ class Module:
         if isinstance(value, Parameter):
             if params is None:
                 raise AttributeError("cannot assign parameters before Module.__init__() call")
-            self._forget(name)
+            self._forget(name, keep="_parameters")
             self.register_parameter(name, value)
         elif params is not None and name in params:
             if value is not None:
@@ -64,7 +78,7 @@ class Module:
         elif isinstance(value, Module):
             if self.__dict__.get("_modules") is None:
                 raise AttributeError("cannot assign module before Module.__init__() call")
-            self._forget(name)
+            self._forget(name, keep="_modules")
             self._modules[name] = value
         elif self.__dict__.get("_modules") is not None and name in self._modules:
             if value is not None:
@@ -78,10 +92,12 @@ class Module:
         else:
             object.__setattr__(self, name, value)
 
-    def _forget(self, name: str) -> None:
+    def _forget(self, name: str, keep: str) -> None:
+        """Drop ``name`` from every place but the store ``keep`` (so a re-assignment keeps its position)."""
         self.__dict__.pop(name, None)
         for store in ("_parameters", "_buffers", "_modules"):
-            self.__dict__[store].pop(name, None)
+            if store != keep:
+                self.__dict__[store].pop(name, None)
         self._non_persistent_buffers.discard(name)
 
     def __getattr__(self, name: str) -> Any:
@@ -99,21 +115,22 @@ class Module:
                 return
         object.__delattr__(self, name)
 
-    def _check_name(self, name: Any, kind: str) -> None:
+    def _check_name(self, name: Any, kind: str, store: str) -> None:
+        """PyTorch's checks: a string, no ".", not empty, and no other attribute of that name."""
         if not isinstance(name, str):
             raise TypeError(f"{kind} name should be a string. Got {type(name).__name__}")
         if "." in name:
             raise KeyError(f'{kind} name can\'t contain "."')
         if name == "":
             raise KeyError(f'{kind} name can\'t be empty string ""')
-        if name in self.__dict__ and name not in self._parameters and name not in self._buffers:
+        if name not in self.__dict__[store] and hasattr(self, name):
             raise KeyError(f"attribute '{name}' already exists")
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
         """Add a parameter (or a None placeholder) under ``name``."""
         if "_parameters" not in self.__dict__:
             raise AttributeError("cannot assign parameter before Module.__init__() call")
-        self._check_name(name, "parameter")
+        self._check_name(name, "parameter", "_parameters")
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"cannot assign '{param.type() if isinstance(param, Tensor) else type(param).__name__}' "
                             f"object to parameter '{name}' (torch.nn.Parameter or None required)")
@@ -123,7 +140,7 @@ class Module:
         """Add a tensor that is state but not a parameter (saved in ``state_dict`` when persistent)."""
         if "_buffers" not in self.__dict__:
             raise AttributeError("cannot assign buffer before Module.__init__() call")
-        self._check_name(name, "buffer")
+        self._check_name(name, "buffer", "_buffers")
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' (torch Tensor or None required)")
         self._buffers[name] = tensor
@@ -133,7 +150,9 @@ class Module:
         """Add a submodule under ``name``."""
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"{type(module).__name__} is not a Module subclass")
-        self._check_name(name, "module")
+        if "_modules" not in self.__dict__:
+            raise AttributeError("cannot assign module before Module.__init__() call")
+        self._check_name(name, "module", "_modules")
         self._modules[name] = module
 
     register_module = add_module
@@ -170,7 +189,8 @@ class Module:
 
     def _named_members(self, store: str, prefix: str, recurse: bool, remove_duplicate: bool = True) -> Iterator[tuple[str, Tensor]]:
         seen: set[int] = set()
-        modules = self.named_modules(prefix=prefix) if recurse else iter([(prefix, self)])
+        modules = (self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) if recurse
+                   else iter([(prefix, self)]))
         for module_prefix, module in modules:
             for name, value in getattr(module, store).items():
                 if value is None or (remove_duplicate and id(value) in seen):
@@ -199,8 +219,9 @@ class Module:
         """Set training mode (Dropout drops, ...) on this module and its descendants."""
         if not isinstance(mode, bool):
             raise ValueError("training mode is expected to be boolean")
-        for module in self.modules():
-            object.__setattr__(module, "training", mode)
+        object.__setattr__(self, "training", mode)
+        for module in self.children():
+            module.train(mode)
         return self
 
     def eval(self) -> "Module":
@@ -213,13 +234,9 @@ class Module:
         return self
 
     def zero_grad(self, set_to_none: bool = True) -> None:
-        """Reset every parameter's gradient: to None (default) or to zeros."""
+        """Reset every parameter's gradient: to None (default) or to zeros, in place."""
         for param in self.parameters():
-            if param.grad is not None:
-                if set_to_none:
-                    param.grad = None
-                else:
-                    param.grad = param.grad.detach() * 0
+            _zero_grad(param, set_to_none)
 
     def apply(self, fn: Callable[["Module"], None]) -> "Module":
         """Call ``fn`` on every submodule (children first) and then on self."""
@@ -273,47 +290,87 @@ class Module:
     def state_dict(self, *args: Any, destination: Any = None, prefix: str = "", keep_vars: bool = False) -> "OrderedDict[str, Tensor]":
         """Parameters and persistent buffers by name, detached unless ``keep_vars``."""
         out: OrderedDict[str, Tensor] = OrderedDict() if destination is None else destination
-        for module_prefix, module in self.named_modules(prefix=prefix.rstrip(".")):
-            base = f"{module_prefix}." if module_prefix else ""
-            for name, param in module._parameters.items():
-                if param is not None:
-                    out[base + name] = param if keep_vars else param.detach()
-            for name, buf in module._buffers.items():
-                if buf is not None and name not in module._non_persistent_buffers:
-                    out[base + name] = buf if keep_vars else buf.detach()
+        for base, module in self._state_modules(prefix):
+            for name, value in module._local_state().items():
+                out[base + name] = value if keep_vars else value.detach()
+        return out
+
+    def _state_modules(self, prefix: str = "") -> Iterator[tuple[str, "Module"]]:
+        """``(key prefix, module)`` in state-dict order: pre-order over ``_modules``, duplicates kept."""
+        yield prefix, self
+        for name, child in self._modules.items():
+            if child is not None:
+                yield from child._state_modules(f"{prefix}{name}.")
+
+    def _local_state(self) -> "OrderedDict[str, Tensor]":
+        """This module's own parameters, then its persistent buffers (None entries skipped)."""
+        out: OrderedDict[str, Tensor] = OrderedDict(
+            (name, param) for name, param in self._parameters.items() if param is not None)
+        out.update((name, buf) for name, buf in self._buffers.items()
+                   if buf is not None and name not in self._non_persistent_buffers)
         return out
 
     def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True, assign: bool = False) -> IncompatibleKeys:
         """Copy values from ``state_dict`` into the parameters and buffers; all-or-nothing.
 
-        Every key and shape is checked before anything is written, so a failed load changes nothing.
+        Keys, errors and their order follow PyTorch (module by module, pre-order). Unlike PyTorch, every
+        key, type and shape is checked and every value converted before anything is written, so a failed
+        load changes nothing. ``assign=True`` replaces the tensors instead of copying into them.
         """
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
-        own = self.state_dict(keep_vars=True)
-        errors = []
-        for key, target in own.items():
-            if key in state_dict:
+        state_dict = OrderedDict(state_dict)
+        missing: list[str] = []
+        unexpected: list[str] = []
+        errors: list[str] = []
+        writes: list[tuple[Module, str, Tensor, Tensor]] = []
+        for prefix, module in self._state_modules():
+            local = module._local_state()
+            for name, target in local.items():
+                key = prefix + name
+                if key not in state_dict:
+                    missing.append(key)
+                    continue
                 value = state_dict[key]
                 if not isinstance(value, Tensor):
                     errors.append(f'While copying the parameter named "{key}", expected torch.Tensor or Tensor-like '
                                   f"object from checkpoint but received {type(value)}")
-                elif value.shape != target.shape:
+                    continue
+                if target.ndim == 0 and tuple(value.shape) == (1,):  # torch's 0.3-era compatibility rule
+                    value = value.reshape(())  # type: ignore[attr-defined]
+                if value.shape != target.shape:
                     errors.append(f"size mismatch for {key}: copying a param with shape {value.shape} from checkpoint, "
                                   f"the shape in current model is {target.shape}.")
-        missing = [k for k in own if k not in state_dict]
-        unexpected = [k for k in state_dict if k not in own]
+                    continue
+                writes.append((module, name, target, value))
+            for key in state_dict:
+                if key.startswith(prefix):
+                    head, *rest = key[len(prefix):].split(".", 1)
+                    if (head not in module._modules) if rest else (head not in local):
+                        unexpected.append(key)
         if strict:
             if unexpected:
                 errors.insert(0, "Unexpected key(s) in state_dict: {}. ".format(", ".join(f'"{k}"' for k in unexpected)))
             if missing:
                 errors.insert(0, "Missing key(s) in state_dict: {}. ".format(", ".join(f'"{k}"' for k in missing)))
         if errors:
-            raise RuntimeError("Error(s) in loading state_dict for {}:\n\t{}".format(self._get_name(), "\n\t".join(errors)))
+            raise RuntimeError("Error(s) in loading state_dict for {}:\n\t{}".format(type(self).__name__,
+                                                                                   "\n\t".join(errors)))
         with no_grad():
-            for key, target in own.items():
-                if key in state_dict:
-                    target.copy_(state_dict[key])
+            # convert everything first (a failure here still changes nothing), then write
+            if assign:
+                values = [Parameter(value.detach(), requires_grad=target.requires_grad)
+                          if name in module._parameters else value.detach() for module, name, target, value in writes]
+            else:
+                values = [value.detach().to(device=target.device, dtype=target.dtype, copy=True)
+                          for _, _, target, value in writes]
+            for (module, name, target, _), value in zip(writes, values):
+                if not assign:
+                    target.copy_(value)  # type: ignore[attr-defined]
+                elif name in module._parameters:
+                    module._parameters[name] = value
+                else:
+                    module._buffers[name] = value
         return IncompatibleKeys(missing, unexpected)
 
     # ------------------------------------------------------------------ printing
@@ -339,3 +396,30 @@ class Module:
 
     def __dir__(self) -> list[str]:
         return sorted(set(super().__dir__()) | set(self._parameters) | set(self._buffers) | set(self._modules))
+
+
+def _zero_grad(param: Tensor, set_to_none: bool) -> None:
+    """PyTorch's rule: drop the gradient, or detach it and zero it in place."""
+    if param.grad is None:
+        return
+    if set_to_none:
+        param.grad = None
+        return
+    grad = param.grad
+    if grad.grad_fn is not None:
+        grad.detach_()
+    else:
+        grad.requires_grad_(False)
+    with no_grad():
+        try:
+            grad.zero_()  # type: ignore[attr-defined]
+        except RuntimeError:
+            # a gradient that is a broadcast view (one element seen many times) cannot be written
+            # element by element: give the same tensor fresh zeroed memory instead
+            grad._data = _zeros_like_array(grad._data)
+            grad._bump_version()
+
+
+def _zeros_like_array(array: Any) -> Any:
+    from ..ops.elementwise import _xp
+    return _xp(array).zeros(array.shape, dtype=array.dtype)

@@ -26,6 +26,8 @@ class Parameter(Tensor):
         source = empty(0) if data is None else data
         if not isinstance(source, Tensor):
             raise TypeError(f"Parameter data must be a Tensor, not {type(source).__name__}")
+        if requires_grad and not source.dtype.is_floating_point:
+            raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
         param = object.__new__(cls)
         param._data, param.dtype, param.device = source._data, source.dtype, source.device
         param.grad = param.grad_fn = param._hooks = None

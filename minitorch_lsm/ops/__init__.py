@@ -57,8 +57,8 @@ def _swap(function: Any) -> Any:
 
 
 _OPERATORS = {
-    "__add__": add, "__radd__": _swap(add), "__sub__": sub, "__rsub__": _swap(sub), "__mul__": mul,
-    "__rmul__": _swap(mul), "__truediv__": div, "__rtruediv__": _swap(div), "__pow__": pow, "__rpow__": _swap(pow),
+    "__add__": add, "__radd__": add, "__sub__": sub, "__rsub__": _swap(sub), "__mul__": mul,
+    "__rmul__": mul, "__truediv__": div, "__rtruediv__": _swap(div), "__pow__": pow, "__rpow__": _swap(pow),
     "__matmul__": matmul, "__rmatmul__": _swap(matmul), "__floordiv__": floor_divide,
     "__rfloordiv__": _swap(floor_divide), "__mod__": remainder, "__rmod__": _swap(remainder),
     "__neg__": neg, "__pos__": lambda self: self, "__abs__": abs,

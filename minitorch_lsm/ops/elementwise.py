@@ -32,11 +32,19 @@ def _xp(array: Any) -> Any:
 
 
 # ====================================================================== binary arithmetic
+def _opmath(fn: Function, a: Any, b: Any) -> tuple[Any, Any]:
+    """``a`` and ``b`` in the precision arithmetic runs in: float16 computes in float32 and is rounded once at
+    the end, as in PyTorch's kernels, so a Python float (``0.1``, ``1e5``) is not rounded to float16 first."""
+    compute = np.float32 if fn.dtype == np.float16 else fn.dtype
+    return _cast(a, compute), _cast(b, compute)
+
+
 class Add(Function):
     """d(a + b) = da + db"""
 
     def forward(self, a: Any, b: Any) -> Any:
-        return _cast(a, self.dtype) + _cast(b, self.dtype)
+        a, b = _opmath(self, a, b)
+        return _cast(a + b, self.dtype)
 
     def backward(self, grad: Tensor) -> tuple[Tensor, Tensor]:
         return grad, grad
@@ -46,7 +54,8 @@ class Sub(Function):
     """d(a - b) = da - db"""
 
     def forward(self, a: Any, b: Any) -> Any:
-        return _cast(a, self.dtype) - _cast(b, self.dtype)
+        a, b = _opmath(self, a, b)
+        return _cast(a - b, self.dtype)
 
     def backward(self, grad: Tensor) -> tuple[Tensor, Tensor]:
         return grad, -grad
@@ -58,11 +67,13 @@ class Mul(Function):
     keeps_inputs = True
 
     def forward(self, a: Any, b: Any) -> Any:
-        return _cast(a, self.dtype) * _cast(b, self.dtype)
+        a, b = _opmath(self, a, b)
+        return _cast(a * b, self.dtype)
 
-    def backward(self, grad: Tensor) -> tuple[Tensor, Tensor]:
+    def backward(self, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
         a, b = self.inputs
-        return grad * b, grad * a
+        need_a, need_b = self.needs_input_grad
+        return (grad * b if need_a else None), (grad * a if need_b else None)
 
 
 class Div(Function):
@@ -71,26 +82,28 @@ class Div(Function):
     keeps_inputs = True
 
     def forward(self, a: Any, b: Any) -> Any:
-        return _cast(a, self.dtype) / _cast(b, self.dtype)
+        a, b = _opmath(self, a, b)
+        return _cast(a / b, self.dtype)
 
-    def backward(self, grad: Tensor) -> tuple[Tensor, Tensor]:
+    def backward(self, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
         a, b = self.inputs
-        return grad / b, -grad * a / (b * b)
+        need_a, need_b = self.needs_input_grad
+        return (grad / b if need_a else None), (-grad * a / (b * b) if need_b else None)
 
 
 class Pow(Function):
-    """d(x ** e)/dx = e * x ** (e - 1), for a number e"""
+    """d(x ** e)/dx = e * x ** (e - 1), for a number e (``self.exponent``, not an input: it has no gradient)"""
 
     keeps_inputs = True
 
-    def forward(self, x: Any, e: Any) -> Any:
-        return _cast(x, self.dtype) ** _cast(e, self.dtype)
+    def forward(self, x: Any) -> Any:
+        return _cast(x, self.dtype) ** _cast(_xp(x).asarray(self.exponent), self.dtype)
 
-    def backward(self, grad: Tensor) -> tuple[Tensor | None, None]:
-        x, e = self.inputs
-        if e.item() == 0:
-            return grad * 0, None
-        return grad * e * x ** (e.item() - 1), None
+    def backward(self, grad: Tensor) -> Tensor:
+        x, e = self.inputs[0], self.exponent
+        if e == 0:
+            return grad * 0
+        return grad * e * x ** (e - 1)
 
 
 class PowTensor(Function):
@@ -100,7 +113,14 @@ class PowTensor(Function):
     node_name = "PowBackward1"
 
     def forward(self, a: Any, b: Any) -> Any:
-        return _cast(a, self.dtype) ** _cast(b, self.dtype)
+        a, b = _cast(a, self.dtype), _cast(b, self.dtype)
+        if a.dtype.kind == "f" or not (b < 0).any():
+            return a ** b
+        # integers to negative powers, as in PyTorch: 1 for 1, +-1 for -1, 0 for anything else
+        xp = _xp(a)
+        negative = b < 0
+        power = a ** xp.where(negative, 0, b)
+        return xp.where(negative, xp.where(a == 1, 1, xp.where(a == -1, 1 - 2 * (b % 2), 0)), power).astype(self.dtype)
 
     def backward(self, grad: Tensor) -> tuple[Tensor, Tensor]:
         a, b = self.inputs
@@ -116,17 +136,32 @@ def _binary(cls: type[Function], a: Any, b: Any) -> Tensor:
     return cls.apply(a, b, dtype=_dtype.result_type(a, b).np)
 
 
+def _scaled(input: Any, other: Any, alpha: Number) -> Any:
+    """``alpha * other`` for add/sub; a float alpha is refused when the result would be integral."""
+    if isinstance(alpha, (float, np.floating)):
+        like = input if isinstance(input, Tensor) else other
+        if not _dtype.result_type(as_operand(input, like), as_operand(other, like)).is_floating_point:
+            raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
+    if alpha == 1:
+        return other
+    return mul(other, alpha) if isinstance(other, Tensor) else other * alpha
+
+
 def add(input: Any, other: Any, *, alpha: Number = 1) -> Tensor:
     """Elementwise ``input + alpha * other``, broadcasting, with PyTorch's type promotion."""
-    return _binary(Add, input, other if alpha == 1 else mul(other, alpha))
+    return _binary(Add, input, _scaled(input, other, alpha))
 
 
 def sub(input: Any, other: Any, *, alpha: Number = 1) -> Tensor:
     """Elementwise ``input - alpha * other``."""
-    if isinstance(input, Tensor) and input.dtype is _dtype.bool and isinstance(other, Tensor) and other.dtype is _dtype.bool:
+    bools = [isinstance(v, (bool, np.bool_)) or (isinstance(v, Tensor) and v.dtype is _dtype.bool) for v in (input, other)]
+    if all(bools):
         raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. "
                            "Use the `^` or `logical_xor()` operator instead.")
-    return _binary(Sub, input, other if alpha == 1 else mul(other, alpha))
+    if any(bools):
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. "
+                           "If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.")
+    return _binary(Sub, input, _scaled(input, other, alpha))
 
 
 def mul(input: Any, other: Any) -> Tensor:
@@ -159,11 +194,19 @@ def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001
     like = input if isinstance(input, Tensor) else exponent
     a, b = as_operand(input, like), as_operand(exponent, like)
     out = _dtype.result_type(a, b)
-    if not out.is_floating_point and b.numel() and bool((b._data < 0).any()):
+    if not out.is_floating_point and b._wrapped and b.item() < 0:
         raise RuntimeError("Integers to negative integer powers are not allowed.")
     if b._wrapped:
-        return Pow.apply(a, b, dtype=out.np)
+        return Pow.apply(a, dtype=out.np, exponent=b.item())
     return PowTensor.apply(a, b, dtype=out.np)
+
+
+def _check_integer_division(a: Any, b: Any, dtype: Any, kernel: str) -> None:
+    """Integer division by zero raises, as in PyTorch (NumPy would give 0); bool has no kernel."""
+    if dtype == np.bool_:
+        raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
+    if np.dtype(dtype).kind in "iu" and bool((b == 0).any()):
+        raise RuntimeError("ZeroDivisionError")
 
 
 class FloorDivide(Function):
@@ -172,6 +215,7 @@ class FloorDivide(Function):
     differentiable = False
 
     def forward(self, a: Any, b: Any) -> Any:
+        _check_integer_division(a, b, self.dtype, "div_floor_cpu")
         return _xp(a).floor_divide(_cast(a, self.dtype), _cast(b, self.dtype))
 
 
@@ -181,6 +225,7 @@ class Remainder(Function):
     keeps_inputs = True
 
     def forward(self, a: Any, b: Any) -> Any:
+        _check_integer_division(a, b, self.dtype, "remainder_cpu")
         return _xp(a).remainder(_cast(a, self.dtype), _cast(b, self.dtype))
 
     def backward(self, grad: Tensor) -> tuple[Tensor, Tensor]:
@@ -248,6 +293,7 @@ class Log1p(UnaryFunction):
     """d log(1 + x) = dx / (1 + x)"""
 
     ufunc, keeps_inputs = "log1p", True
+    node_name = "Log1PBackward0"
 
     def backward(self, grad: Tensor) -> Tensor:
         return grad / (self.inputs[0] + 1)
@@ -400,7 +446,7 @@ def sigmoid(input: Tensor) -> Tensor:
 def relu(input: Tensor) -> Tensor:
     """``max(input, 0)``."""
     if input.dtype is _dtype.bool:
-        raise RuntimeError('"clamp_min_cpu" not implemented for \'Bool\'')
+        raise RuntimeError("Boolean inputs not supported for relu")
     return _unary(Relu, input, False)
 
 
@@ -409,6 +455,7 @@ class Clamp(Function):
     """d clamp(x, lo, hi) = [lo <= x <= hi] dx"""
 
     keeps_inputs = True
+    node_name = "ClampBackward1"
 
     def forward(self, x: Any) -> Any:
         return _xp(x).clip(x, self.low, self.high).astype(x.dtype, copy=False)
@@ -586,8 +633,12 @@ class Bitwise(Compare):
     """``&``, ``|``, ``^``, ``~`` on bool and integer tensors (no gradient)."""
 
     def forward(self, *arrays: Any) -> Any:
-        if any(a.dtype.kind == "f" for a in arrays):
-            raise RuntimeError(f'"{self.ufunc}_cpu" not implemented for \'Float\'')
+        floating = [a for a in arrays if a.dtype.kind == "f"]
+        if floating and self.ufunc == "invert":
+            raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type tensors")
+        if floating:
+            name = _dtype.torch_name(_dtype.from_numpy_dtype(self.dtype or floating[0].dtype))
+            raise NotImplementedError(f'"{self.ufunc}_cpu" not implemented for \'{name}\'')
         return super().forward(*arrays)
 
 

@@ -37,7 +37,7 @@ def _array_index(item: Any, dev: _device.device) -> Any:
             raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
         return _device.move(item._data, dev)
     if isinstance(item, (list, tuple)):
-        array = np.asarray([i.item() if isinstance(i, Tensor) else i for i in item])
+        array = np.asarray([i.item() if isinstance(i, Tensor) else i for i in item], dtype=None if item else np.int64)
         if array.dtype.kind == "f":
             raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
         return _device.move(array, dev)
@@ -56,7 +56,10 @@ def _read(x: Any, index: tuple[Any, ...]) -> Any:
     try:
         return x[index]
     except IndexError as error:
-        raise IndexError(str(error).replace("axis", "dimension")) from None
+        message = str(error).replace("axis", "dimension")
+        if message.startswith("too many indices"):
+            message = f"too many indices for tensor of dimension {x.ndim}"
+        raise IndexError(message) from None
 
 
 class Index(Function):
@@ -118,8 +121,8 @@ def _grid(index: Any, dim: int) -> tuple[Any, ...]:
 
 
 def _check_index(input: Tensor, dim: int, index: Tensor, function: str) -> None:
-    if not isinstance(index, Tensor) or index.dtype is not _dtype.int64:
-        raise RuntimeError(f"{function}(): Expected dtype int64 for index")
+    if not isinstance(index, Tensor) or index.dtype not in (_dtype.int64, _dtype.int32):
+        raise RuntimeError(f"{function}(): Expected dtype int32/int64 for index")
     if index.ndim != input.ndim and not (index.ndim <= 1 and input.ndim <= 1):
         raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
     size = input.shape[dim] if input.ndim else 1
@@ -175,6 +178,8 @@ class Scatter(Function):
 
     def backward(self, grad: Tensor) -> tuple[Tensor, None, Tensor | None]:
         grad_x = scatter(grad, self.dim, self.index, 0.0)
+        if self.src_shape == ():  # a number was scattered: it has no gradient
+            return grad_x, None, None
         grad_src = gather(grad, self.dim, self.index)
         if self.src_shape != tuple(self.index.shape):
             grad_src = IndexAdd.apply(grad_src, index=tuple(slice(0, n) for n in self.index.shape), shape=self.src_shape)
@@ -197,6 +202,8 @@ def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     """``input`` plus ``src`` added at the positions ``index`` names along ``dim``."""
     d = normalize_dim(dim, input.ndim, "scatter_add")
     _check_index(input, d, index, "scatter_add")
+    if src.dtype is not input.dtype:
+        raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
     return input + scatter_add_into_zeros(src, d, index, input.shape)
 
 
@@ -207,6 +214,11 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
         raise IndexError("index_select(): Index is supposed to be a vector")
     if index.dtype not in (_dtype.int64, _dtype.int32):
         raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
+    size = input.shape[d] if input.ndim else 1
+    if index.numel() and bool((index._data < 0).any()):
+        raise RuntimeError(f"INDICES element is out of DATA bounds, id={int(index._data.min())} axis_dim={size}")
+    if index.numel() and bool((index._data >= size).any()):
+        raise IndexError("index out of range in self")
     return getitem(input, (slice(None),) * d + (index.reshape(-1),))
 
 
@@ -223,11 +235,12 @@ class MaskedFill(Function):
 def masked_fill(input: Tensor, mask: Tensor, value: Any) -> Tensor:
     """A copy of ``input`` with ``value`` wherever the bool ``mask`` (broadcast) is True."""
     if mask.dtype is not _dtype.bool:
-        raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype {mask.dtype.name.replace('int64', 'long')}")
+        raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype {_dtype.c_name(mask.dtype)}")
     if isinstance(value, Tensor):
         if value.ndim:
             raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but got tensor with {value.ndim} dimension(s).")
         value = value.item()
+    _dtype.check_fits(value, input.dtype)
     return MaskedFill.apply(input, mask, value=value, mask=mask)
 
 
@@ -245,9 +258,9 @@ class Cat(Function):
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Join tensors along an existing dimension; dtypes promote."""
     if not isinstance(tensors, (list, tuple)):
-        raise TypeError(f"cat() received an invalid combination of arguments - got ({type(tensors).__name__})")
+        raise TypeError(f"cat(): argument 'tensors' (position 1) must be tuple of Tensors, not {type(tensors).__name__}")
     if not tensors:
-        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+        raise ValueError("torch.cat(): expected a non-empty list of Tensors")
     parts = [t for t in tensors if not (t.ndim == 1 and t.shape[0] == 0)] or list(tensors[:1])
     first = parts[0]
     if first.ndim == 0:

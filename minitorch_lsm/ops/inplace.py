@@ -30,8 +30,12 @@ def _can_cast(source: _dtype.dtype, target: _dtype.dtype) -> bool:
     return not (target is _dtype.bool and source is not _dtype.bool)
 
 
-def modify(self: Tensor, compute: Callable[[Tensor], Tensor], others: tuple[Any, ...] = ()) -> Tensor:
-    """Replace ``self``'s values with ``compute(self)`` in place, following PyTorch's rules."""
+def modify(self: Tensor, compute: Callable[[Tensor], Tensor], others: tuple[Any, ...] = (),
+           type_name: Callable[[_dtype.dtype], str] = _dtype.torch_name) -> Tensor:
+    """Replace ``self``'s values with ``compute(self)`` in place, following PyTorch's rules.
+
+    ``type_name`` spells the destination dtype in the cast error ('Long'; clamp_ says 'long int').
+    """
     recording = _state.grad_enabled and (self.requires_grad or any(
         isinstance(o, Tensor) and o.requires_grad for o in others))
     if recording and self.requires_grad and self.grad_fn is None:
@@ -44,7 +48,7 @@ def modify(self: Tensor, compute: Callable[[Tensor], Tensor], others: tuple[Any,
         result = compute(self)
     if not _can_cast(result.dtype, self.dtype):
         raise RuntimeError(f"result type {_dtype.torch_name(result.dtype)} can't be cast to the desired output type "
-                           f"{_dtype.torch_name(self.dtype)}")
+                           f"{type_name(self.dtype)}")
     if result.shape != self.shape:
         raise RuntimeError(f"output with shape {list(self.shape)} doesn't match the broadcast shape {list(result.shape)}")
     if recording:
@@ -89,13 +93,16 @@ def div_(self: Tensor, other: Any, *, rounding_mode: str | None = None) -> Tenso
 
 def clamp_(self: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
     """Clamp in place."""
-    return modify(self, lambda s: ew.clamp(s, min, max), (min, max))
+    numbers = not any(isinstance(v, Tensor) for v in (min, max))
+    return modify(self, lambda s: ew.clamp(s, min, max), (min, max), _dtype.c_name if numbers else _dtype.torch_name)
 
 
 def fill_(self: Tensor, value: Any) -> Tensor:
     """Set every element to ``value`` (a number or a 0-d tensor); no gradient flows to the old values."""
     if isinstance(value, Tensor) and value.ndim:
         raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with {value.ndim} dimensions.")
+    if not isinstance(value, Tensor):
+        _dtype.check_fits(value, self.dtype)
     xp = ew._xp(self._data)
     return modify(self, lambda s: _replace_where(xp.ones(s.shape, dtype=bool), value, s), (value,))
 
@@ -115,9 +122,16 @@ def copy_(self: Tensor, src: Tensor, non_blocking: bool = False) -> Tensor:
 
 def setitem(self: Tensor, index: Any, value: Any) -> None:
     """``self[index] = value``: ``value`` (a number or a tensor) broadcast into the indexed positions."""
-    from .indexing import IndexAdd, getitem, normalize_index
+    from .indexing import IndexAdd, _is_advanced, getitem, normalize_index
 
     idx = normalize_index(index, self.device)
+    if not isinstance(value, Tensor):
+        _dtype.check_fits(value, self.dtype)
+    elif _is_advanced(idx) and value.dtype is not self.dtype and not (  # x[mask] = 0-d is masked_fill_ in PyTorch
+            value.ndim == 0 and len(idx) == 1 and getattr(idx[0], "dtype", None) == bool):
+        raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
+                           f"{_dtype.torch_name(self.dtype)} for the destination and {_dtype.torch_name(value.dtype)} "
+                           "for the source.")
     mask = ew._xp(self._data).zeros(self.shape, dtype=bool)
     mask[idx] = True
 

@@ -27,8 +27,8 @@ class MatMul(Function):
         a, b = self.inputs
         a2 = a.unsqueeze(0) if a.ndim == 1 else a
         b2 = b.unsqueeze(-1) if b.ndim == 1 else b
-        g = grad.unsqueeze(-2) if a.ndim == 1 else grad
-        g = g.unsqueeze(-1) if b.ndim == 1 else g
+        g = grad.unsqueeze(-1) if b.ndim == 1 else grad  # put back the dims 1-D operands dropped
+        g = g.unsqueeze(-2) if a.ndim == 1 else g
         grad_a = g @ b2.mT
         grad_b = a2.mT @ g
         if a.ndim == 1:

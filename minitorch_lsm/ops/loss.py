@@ -17,7 +17,7 @@ tensor(0.7531)
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -29,13 +29,68 @@ from .elementwise import _xp
 REDUCTIONS = {"none": 0, "mean": 1, "sum": 2}
 
 
+def _rows(x: Any) -> Any:
+    """(C) -> (1, C), (N, C) as is, (N, C, H, W) -> (N*H*W, C): one row of class scores per position."""
+    if x.ndim == 4:
+        x = x.transpose(0, 2, 3, 1)
+    return x.reshape(int(np.prod(x.shape[:-1])), x.shape[-1])  # not (-1, C): C may be 0
+
+
+def _unrows(rows: Any, shape: tuple[int, ...]) -> Any:
+    """The inverse of ``_rows``, back to an input of ``shape``."""
+    if len(shape) == 4:
+        n, c, h, w = shape
+        return rows.reshape(n, h, w, c).transpose(0, 3, 1, 2)
+    return rows.reshape(shape)
+
+
+class NllLossBackwardData(Function):
+    """The gradient of nll_loss, a linear function of g: its own gradient wrt g is nll_loss of gg, and
+    wrt the input x (an input here only so that the graph records it, as PyTorch's does) it is zero"""
+
+    node_name = "NllLossBackwardBackward0"
+    loss: ClassVar[type[Function]]  # the node of its gradient (set below)
+
+    def forward(self, g: Any, x: Any) -> Any:
+        if self.backward_error:  # PyTorch 2.13's backward kernels reject some inputs its forward accepts
+            raise RuntimeError(self.backward_error)
+        xp = _xp(g)
+        out = xp.zeros(_rows(x).shape, dtype=g.dtype)
+        scale = g.reshape(-1) if self.reduction == "none" else g.reshape(())
+        if self.reduction == "mean":
+            scale = scale / self.target_weight.sum(dtype=g.dtype)
+        rows = xp.nonzero(self.kept)[0]
+        values = -self.target_weight.astype(g.dtype) * scale
+        out[rows, self.safe_target[rows]] = values[rows] if values.ndim else values
+        return _unrows(out, x.shape)
+
+    def backward(self, gg: Tensor) -> tuple[Tensor, Tensor]:
+        from .._creation import zeros
+
+        shape, dtype = self.input_meta[1]
+        return self.loss.apply(gg, **_fields(self)), zeros(shape, dtype=dtype, device=gg.device)
+
+
+class NllLoss2dBackwardData(NllLossBackwardData):
+    node_name = "NllLoss2DBackwardBackward0"
+
+
 class NllLoss(Function):
-    """d nll_loss(x)/dx = -w[t] * g / D at the target positions, 0 elsewhere"""
+    """d nll_loss(x)/dx = -w[t] * g / D at the target positions, 0 elsewhere
+
+    ``x`` is the (C) or (N, C) input, or for ``NllLoss2d`` (PyTorch's ``nll_loss2d``) the (N, C, H, W)
+    input; forward reads it as one row of class scores per position (``_rows``)."""
+
+    gradient: ClassVar[type[Function]] = NllLossBackwardData
+    keeps_inputs = True
 
     def forward(self, x: Any) -> Any:
-        xp = _xp(x)
-        picked = xp.take_along_axis(x, self.safe_target[:, None], axis=1)[:, 0]
+        xp, x = _xp(x), _rows(x)
         acc = np.float32 if x.dtype == np.float16 else x.dtype
+        if x.shape[1]:
+            picked = xp.take_along_axis(x, self.safe_target[:, None], axis=1)[:, 0]
+        else:  # no classes: every target is ignored (or forward raised)
+            picked = xp.zeros(x.shape[0], dtype=x.dtype)
         losses = xp.where(self.kept, -self.target_weight.astype(acc) * picked.astype(acc), 0).astype(acc)
         if self.reduction == "none":
             return losses.reshape(self.out_shape).astype(x.dtype)
@@ -45,121 +100,138 @@ class NllLoss(Function):
         return xp.asarray(total, dtype=acc).astype(x.dtype)
 
     def backward(self, grad: Tensor) -> Tensor:
-        return NllLossBackwardData.apply(grad, **_fields(self))
+        return self.gradient.apply(grad, self.inputs[0], **_fields(self))
 
 
-class NllLossBackwardData(Function):
-    """The gradient of nll_loss, a linear function of g; its own gradient is nll_loss of gg"""
+class NllLoss2d(NllLoss):
+    node_name = "NllLoss2DBackward0"
+    gradient = NllLoss2dBackwardData
 
-    node_name = "NllLossBackwardBackward0"
 
-    def forward(self, g: Any) -> Any:
-        xp = _xp(g)
-        out = xp.zeros(self.rows_shape, dtype=g.dtype)
-        scale = g.reshape(-1) if self.reduction == "none" else g.reshape(())
-        if self.reduction == "mean":
-            scale = scale / self.target_weight.sum(dtype=g.dtype)
-        rows = xp.nonzero(self.kept)[0]
-        values = -self.target_weight.astype(g.dtype) * scale
-        out[rows, self.safe_target[rows]] = values[rows] if values.ndim else values
-        return out
-
-    def backward(self, gg: Tensor) -> Tensor:
-        return NllLoss.apply(gg, **_fields(self))
+NllLossBackwardData.loss, NllLoss2dBackwardData.loss = NllLoss, NllLoss2d
 
 
 def _fields(node: Function) -> dict[str, Any]:
     """What the nll_loss nodes share: the prepared targets and weights and the reduction."""
-    return {k: getattr(node, k) for k in ("safe_target", "kept", "target_weight", "reduction", "out_shape", "rows_shape")}
-
-
-def _to_rows(x: Tensor) -> Tensor:
-    """(C) -> (1, C) and (N, C, d1..dk) -> (N*d1*..*dk, C): one row per position, classes last.
-
-    The reshapes are recorded on the tape, so the gradient finds its way back to x's layout."""
-    if x.ndim == 1:
-        return x.reshape(1, -1)
-    if x.ndim == 2:
-        return x
-    return x.permute(0, *range(2, x.ndim), 1).reshape(-1, x.shape[1])
+    return {k: getattr(node, k) for k in ("safe_target", "kept", "target_weight", "reduction", "out_shape",
+                                          "backward_error")}
 
 
 # ---------------------------------------------------------------------- PyTorch's checks, in its order
-def check_shapes(input: Tensor, target: Tensor) -> None:
-    """The shape rules of ``nll_loss_nd``; raises exactly what PyTorch raises."""
-    if input.ndim < 1:
-        raise ValueError(f"Expected 1 or more dimensions (got {input.ndim})")
-    if input.ndim == 1:
-        if target.ndim == 1 and target.shape[0] != 1:
-            raise ValueError(f"For 1D input, 1D target must have size 1, but got target size: {target.shape[0]}")
-        if target.ndim > 1:
-            raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
-        return
-    target_batch = target.shape[0] if target.ndim else 0
-    if input.shape[0] != target_batch:
-        raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target batch_size ({target_batch}).")
-    if input.ndim == 2:
-        if target.ndim != 1:
-            raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
-    elif input.ndim == 4:
-        if target.ndim != 3:
-            raise RuntimeError(f"only batches of spatial targets supported (3D tensors) but got targets of dimension: {target.ndim}")
-        if tuple(target.shape) != (input.shape[0],) + tuple(input.shape[2:]):
-            raise RuntimeError(f"size mismatch (got input: {_dims(input.shape)} , target: {_dims(target.shape)}")
-    else:
-        expected = (input.shape[0],) + tuple(input.shape[2:])
-        if tuple(target.shape) != expected:
-            raise RuntimeError(f"Expected target size {_dims(expected)}, got {_dims(target.shape)}")
-
-
 def _dims(shape: Any) -> str:
     return "[" + ", ".join(map(str, shape)) + "]"
 
 
-def check_weight(weight: Tensor | None, input: Tensor, classes: int) -> None:
-    if weight is None:
-        return
-    if weight.requires_grad:
-        raise RuntimeError("The function 'nll_loss_forward' is not differentiable with respect to argument 'weight'. "
-                           "This input cannot have requires_grad True.")
-    if weight.dtype is not input.dtype:
-        raise RuntimeError(f"expected scalar type {_dtype.torch_name(input.dtype)} but found {_dtype.torch_name(weight.dtype)}")
-    check_weight_shape(weight, classes)
-
-
 def check_weight_shape(weight: Tensor | None, classes: int, prefix: str = "") -> None:
+    """The weight check of ``nll_loss_forward`` (and, with a prefix, of probability-target cross_entropy)."""
     if weight is not None and (weight.ndim != 1 or weight.shape[0] != classes):
         raise RuntimeError(f"{prefix}weight tensor should be defined either for all {classes} classes or no classes but got "
                            f"weight tensor of shape: {_dims(weight.shape)}")
 
 
-def nll_loss_nd(input: Tensor, target: Tensor, weight: Tensor | None, reduction: str, ignore_index: int) -> Tensor:
-    """nll_loss on any supported shape, after the argument checks (``torch._C._nn.nll_loss_nd``)."""
-    check_shapes(input, target)
-    classes = input.shape[0] if input.ndim == 1 else input.shape[1]
+def _check_weight_differentiable(weight: Tensor | None, kernel: str) -> None:
     if weight is not None and weight.requires_grad:
-        check_weight(weight, input, classes)
+        raise RuntimeError(f"The function '{kernel}' is not differentiable with respect to argument 'weight'. "
+                           "This input cannot have requires_grad True.")
+
+
+def _check_target_dtype(target: Tensor) -> None:
     if target.dtype not in (_dtype.int64, _dtype.uint8):
         raise RuntimeError(f"expected target dtype to be Long or Byte, but got {_dtype.torch_name(target.dtype)}")
+
+
+def _check_input_and_weight_dtypes(input: Tensor, weight: Tensor | None, kernel: str) -> None:
     if not input.dtype.is_floating_point:
-        raise NotImplementedError(f'"nll_loss_out_frame" not implemented for \'{_dtype.torch_name(input.dtype)}\'')
-    check_weight(weight, input, classes)
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{_dtype.torch_name(input.dtype)}\'')
+    if weight is not None and weight.dtype is not input.dtype:
+        raise RuntimeError(f"expected scalar type {_dtype.torch_name(input.dtype)} but found {_dtype.torch_name(weight.dtype)}")
+
+
+def nll_loss_nd(input: Tensor, target: Tensor, weight: Tensor | None, reduction: str, ignore_index: int) -> Tensor:
+    """nll_loss on any supported shape, after the argument checks (``torch._C._nn.nll_loss_nd``).
+
+    As in PyTorch, 1-D and 2-D input go to ``nll_loss``, 4-D input to ``nll_loss2d``, and 3-D or >= 5-D
+    input is viewed as 4-D ``(N, C, 1, -1)`` for ``nll_loss2d``; each raises its own kernel's errors."""
+    if input.ndim < 1:
+        raise ValueError(f"Expected 1 or more dimensions (got {input.ndim})")
+    target_batch = target.shape[0] if target.ndim else 0
+    if input.ndim != 1 and input.shape[0] != target_batch:
+        raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target batch_size ({target_batch}).")
+    if input.ndim <= 2:
+        return _nll_loss(input, target, weight, reduction, ignore_index)
+    if input.ndim == 4:
+        return _nll_loss2d(input, target, weight, reduction, ignore_index)
+    out_shape = (input.shape[0],) + tuple(input.shape[2:])
+    if tuple(target.shape[1:]) != tuple(input.shape[2:]):
+        raise RuntimeError(f"Expected target size {_dims(out_shape)}, got {_dims(target.shape)}")
+    n, c = input.shape[0], input.shape[1]
+    input = input.reshape(n, c, 1, -1) if input.numel() else input.reshape(n, c, 0, 0)
+    target = target.reshape(n, 1, -1) if target.numel() else target.reshape(n, 0, 0)
+    out = _nll_loss2d(input, target, weight, reduction, ignore_index)
+    return out.reshape(out_shape) if reduction == "none" else out
+
+
+def _nll_loss(input: Tensor, target: Tensor, weight: Tensor | None, reduction: str, ignore_index: int) -> Tensor:
+    """(C) or (N, C) input: the checks of ``nll_loss_forward``, in its order."""
+    _check_weight_differentiable(weight, "nll_loss_forward")
+    if target.ndim > 1:
+        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    _check_target_dtype(target)
+    if input.ndim == 1 and target.ndim == 1 and target.shape[0] != 1:
+        raise ValueError(f"For 1D input, 1D target must have size 1, but got target size: {target.shape[0]}")
+    classes = input.shape[-1]
+    check_weight_shape(weight, classes)
+    _check_input_and_weight_dtypes(input, weight, "nll_loss_out_frame")
+    # (C) input with a (1) target: 2.13's forward accepts it, its backward's size check does not
+    error = f"size mismatch (got input: [{classes}], target: [1])" if input.ndim == 1 and target.ndim == 1 \
+        and classes != 1 else None
+    return _apply(NllLoss, input, target, weight, reduction, ignore_index, classes,
+                  out_shape=() if input.ndim == 1 else (input.shape[0],), backward_error=error)
+
+
+def _nll_loss2d(input: Tensor, target: Tensor, weight: Tensor | None, reduction: str, ignore_index: int) -> Tensor:
+    """(N, C, H, W) input: the checks of ``nll_loss2d_forward``, in its order.
+
+    PyTorch 2.13's CPU kernel reads the target as int64, so a uint8 target, accepted by the dtype check,
+    fails there ("expected scalar type Long but found Byte"): in forward unless nothing is read (an
+    empty target with 'mean' or 'sum'), and always in backward. We do the same."""
+    _check_weight_differentiable(weight, "nll_loss2d_forward")
+    if target.ndim != 3:
+        raise RuntimeError(f"only batches of spatial targets supported (3D tensors) but got targets of dimension: {target.ndim}")
+    _check_target_dtype(target)
+    classes = input.shape[1]
+    if weight is not None and weight.numel() != classes:
+        raise RuntimeError("weight tensor should be defined either for all or no classes")
+    if tuple(target.shape) != (input.shape[0],) + tuple(input.shape[2:]):
+        raise RuntimeError(f"size mismatch (got input: {_dims(input.shape)} , target: {_dims(target.shape)}")
+    _check_input_and_weight_dtypes(input, weight, "nll_loss2d_forward_out_frame")
+    error = "expected scalar type Long but found Byte" if target.dtype is _dtype.uint8 else None
+    if error and (reduction == "none" or target.numel() > 0):
+        raise RuntimeError(error)
+    return _apply(NllLoss2d, input, target, weight, reduction, ignore_index, classes, out_shape=tuple(target.shape),
+                  backward_error=error)
+
+
+def _apply(node: type[Function], input: Tensor, target: Tensor, weight: Tensor | None, reduction: str,
+           ignore_index: int, classes: int, out_shape: tuple[int, ...], backward_error: str | None = None) -> Tensor:
+    """Prepare the targets and their weights (raising for out-of-bounds targets) and apply the node."""
     for other in (target, weight):
         if other is not None and other.device != input.device:
             raise RuntimeError("Expected all tensors to be on the same device, but found at least two devices, "
                                f"{input.device} and {other.device}!")
-
     flat_target = _device.move(target._data, input.device).reshape(-1).astype(np.int64)
     xp = _xp(flat_target)
     kept = flat_target != ignore_index
     bad = kept & ((flat_target < 0) | (flat_target >= classes))
     if bool(bad.any()):
-        raise IndexError(f"Target {int(flat_target[bad][0])} is out of bounds.")
+        value = int(flat_target[bad][0])
+        if target.dtype is _dtype.uint8 and reduction == "none" and len(out_shape) == 1:
+            # PyTorch's (N, C) 'none' kernel prints a uint8 target as a character; a byte >= 128 then fails
+            # to decode, which raises UnicodeDecodeError instead
+            raise IndexError((b"Target " + bytes([value]) + b" is out of bounds.").decode())
+        raise IndexError(f"Target {value} is out of bounds.")
     safe_target = xp.where(kept, flat_target, 0)
-    class_weight = weight._data if weight is not None else xp.ones(max(classes, 1), dtype=input.dtype.np)
+    class_weight = weight._data.reshape(-1) if weight is not None else xp.ones(max(classes, 1), dtype=input.dtype.np)
     target_weight = xp.where(kept, class_weight[safe_target] if classes else 0, 0).astype(input.dtype.np)
-
-    rows = _to_rows(input)
-    out_shape = () if input.ndim == 1 else (input.shape[0],) + tuple(input.shape[2:])
-    return NllLoss.apply(rows, safe_target=safe_target, kept=kept, target_weight=target_weight, reduction=reduction,
-                         out_shape=out_shape, rows_shape=tuple(rows.shape))
+    return node.apply(input, safe_target=safe_target, kept=kept, target_weight=target_weight, reduction=reduction,
+                      out_shape=out_shape, backward_error=backward_error)

@@ -70,10 +70,12 @@ class Mean(Reduction):
     """d mean(x) = broadcast(g) / n"""
 
     def reduce(self, xp: Any, x: Any) -> Any:
-        return xp.mean(x, axis=self.axes, keepdims=self.keepdim, dtype=self.dtype).astype(self.dtype, copy=False)
+        # float16 accumulates in float32, as in PyTorch; an empty mean is 0 / 0 = nan, without NumPy's warning
+        acc = np.float32 if self.dtype == np.float16 else self.dtype
+        return (xp.sum(x, axis=self.axes, keepdims=self.keepdim, dtype=acc) / self.count).astype(self.dtype, copy=False)
 
     def backward(self, grad: Tensor) -> Tensor:
-        return _unreduce(grad, self).expand(self.input_meta[0][0]) / max(self.count, 0)
+        return _unreduce(grad, self).expand(self.input_meta[0][0]) / self.count
 
 
 class Prod(Reduction):
@@ -122,7 +124,8 @@ class Std(Reduction):
     def backward(self, grad: Tensor) -> Tensor:
         x = self.inputs[0]
         centered = x - x.mean(dim=self.axes, keepdim=True)
-        return _unreduce(grad / self.output, self) * centered / (self.count - self.correction)
+        scale = where(self.output == 0, 0.0, grad / self.output)  # a constant slice: 0, as in PyTorch, not 0 / 0
+        return _unreduce(scale, self) * centered / (self.count - self.correction)
 
 
 class Amax(Reduction):
@@ -216,7 +219,8 @@ def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = 
     if not out.is_floating_point:
         raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a floating point or "
                            f"complex dtype. Got: {_dtype.torch_name(out)}")
-    return _reduce(Mean, input.to(out), dim, keepdim, "mean", dtype=out.np)
+    return _reduce(Mean, input.to(out), dim, keepdim, "mean", dtype=out.np,
+                   node_name="MeanBackward0" if dim is None else "MeanBackward1")
 
 
 def prod(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
@@ -224,7 +228,8 @@ def prod(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = 
     out = _dtype.as_dtype(dtype) if dtype is not None else (input.dtype if input.dtype.is_floating_point else _dtype.int64)
     if dim is not None:
         dim = as_int(dim, "dim", "prod")
-    return _reduce(Prod, input, dim, keepdim, "prod", dtype=out.np)
+    return _reduce(Prod, input, dim, keepdim, "prod", dtype=out.np,
+                   node_name="ProdBackward0" if dim is None else "ProdBackward1")
 
 
 def _correction(unbiased: Any, correction: Any) -> int | float:
@@ -278,7 +283,7 @@ def _extreme(input: Tensor, dim: Any, keepdim: bool, pick: str) -> Any:
     if input.ndim and input.shape[d] == 0:
         raise IndexError(f"{pick}(): Expected reduction dim {d} to have non-zero size.")
     source = input if input.ndim else input.reshape(1)
-    indices = argmax(source, d, keepdim=True) if pick == "max" else argmin(source, d, keepdim=True)
+    indices = _arg(source, d, True, "argmax" if pick == "max" else "argmin")
     node = MaxAlongDim if pick == "max" else MinAlongDim
     values = node.apply(source, indices, dim=d, keepdim=bool(keepdim) or input.ndim == 0, index=indices)
     if input.ndim == 0:
@@ -325,11 +330,15 @@ def _arg(input: Tensor, dim: Any, keepdim: bool, pick: str) -> Tensor:
 
 def argmax(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     """Index of the largest value (of the flattened tensor when ``dim`` is None), as int64."""
+    if input.dtype is _dtype.bool:
+        raise RuntimeError("argmax(): does not support bool input")
     return _arg(input, dim, keepdim, "argmax")
 
 
 def argmin(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     """Index of the smallest value, as int64."""
+    if input.dtype is _dtype.bool:
+        raise RuntimeError("argmin(): does not support bool input")
     return _arg(input, dim, keepdim, "argmin")
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _dtype
 from ..autograd.function import Function
 from ..tensor import Tensor
 from ._util import as_tuple_of_ints, normalize_dim, normalize_dims
@@ -112,7 +113,7 @@ def t(input: Tensor) -> Tensor:
     """Transpose a tensor of at most 2 dims."""
     if input.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input.ndim}D")
-    return transpose(input, 0, 1) if input.ndim == 2 else input
+    return Transpose.apply(input, dims=tuple(reversed(range(input.ndim))), node_name="TBackward0")
 
 
 def T(input: Tensor) -> Tensor:  # noqa: N802 - mirrors Tensor.T
@@ -120,7 +121,7 @@ def T(input: Tensor) -> Tensor:  # noqa: N802 - mirrors Tensor.T
     if input.ndim > 2:
         warnings.warn("The use of `x.T` on tensors of dimension other than 2 to reverse their shape is "
                       "deprecated and it will throw an error in a future release.", UserWarning, stacklevel=3)
-    return permute(input, tuple(reversed(range(input.ndim)))) if input.ndim > 1 else input
+    return permute(input, tuple(reversed(range(input.ndim))))
 
 
 def mT(input: Tensor) -> Tensor:  # noqa: N802
@@ -133,14 +134,15 @@ def mT(input: Tensor) -> Tensor:  # noqa: N802
 def unsqueeze(input: Tensor, dim: int) -> Tensor:
     """Insert a dimension of size 1 at ``dim`` (which may be ``ndim``)."""
     d = normalize_dim(dim, input.ndim + 1)
-    return reshape(input, input.shape[:d] + (1,) + input.shape[d:])
+    return View.apply(input, shape=input.shape[:d] + (1,) + input.shape[d:], node_name="UnsqueezeBackward0")
 
 
 def squeeze(input: Tensor, dim: Any = None) -> Tensor:
     """Remove dimensions of size 1 (all of them, or those in ``dim`` that have size 1)."""
     dims = normalize_dims(dim, input.ndim) if dim is not None else tuple(range(input.ndim))
     shape = tuple(s for i, s in enumerate(input.shape) if not (i in dims and s == 1))
-    return reshape(input, shape)
+    overload = 0 if dim is None else (2 if isinstance(dim, (tuple, list)) else 1)  # PyTorch names each overload
+    return View.apply(input, shape=shape, node_name=f"SqueezeBackward{overload}")
 
 
 class Expand(Function):
@@ -160,9 +162,9 @@ def expand(input: Tensor, *sizes: Any) -> Tensor:
     """Broadcast size-1 dims (and new leading dims) to ``sizes`` without copying; -1 keeps a size."""
     sizes = as_tuple_of_ints(sizes)
     if len(sizes) < input.ndim:
-        raise RuntimeError(f"expand(torch.FloatTensor{{[{', '.join(map(str, input.shape))}]}}, size=[{', '.join(map(str, sizes))}]): "
-                           "the number of sizes provided ({}) must be greater or equal to the number of dimensions "
-                           "in the tensor ({})".format(len(sizes), input.ndim))
+        raise RuntimeError(f"expand(torch.{_dtype.torch_name(input.dtype)}Tensor{{[{', '.join(map(str, input.shape))}]}}, "
+                           f"size=[{', '.join(map(str, sizes))}]): the number of sizes provided ({len(sizes)}) must be "
+                           f"greater or equal to the number of dimensions in the tensor ({input.ndim})")
     lead = len(sizes) - input.ndim
     target = []
     for i, s in enumerate(sizes):

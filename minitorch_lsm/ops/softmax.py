@@ -26,6 +26,8 @@ tensor([[0.5000, 0.5000],
 """
 from __future__ import annotations
 
+import functools
+import inspect
 from typing import Any
 
 import numpy as np
@@ -43,6 +45,11 @@ def _compute_dtype(array: Any) -> Any:
     return np.float32 if array.dtype == np.float16 else array.dtype
 
 
+def _lifted(*arrays: Any) -> tuple[Any, ...]:
+    """0-d arrays as 1-element vectors (NumPy cannot reduce a 0-d array along axis 0); others unchanged."""
+    return tuple(a.reshape(1) if a.ndim == 0 else a for a in arrays)
+
+
 def _shifted(x: Any, axis: int) -> Any:
     """``x - max(x)`` along ``axis`` in the compute dtype (a fresh array we may overwrite)."""
     x = x.astype(_compute_dtype(x), copy=False)
@@ -57,11 +64,12 @@ class LogSoftmax(Function):
     def forward(self, x: Any) -> Any:
         if x.size == 0:
             return x.copy()
-        xp, axis = _xp(x), self.axis
+        xp, axis, shape = _xp(x), self.axis, x.shape
+        (x,) = _lifted(x)
         out = _shifted(x, axis)
         total = xp.exp(out).sum(axis=axis, keepdims=True)
         out -= xp.log(total, out=total)
-        return out.astype(x.dtype, copy=False)
+        return out.reshape(shape).astype(x.dtype, copy=False)
 
     def backward(self, grad: Tensor) -> Tensor:
         return LogSoftmaxBackwardData.apply(grad, self.output, axis=self.axis)
@@ -73,11 +81,12 @@ class LogSoftmaxBackwardData(Function):
     keeps_inputs = True
 
     def forward(self, g: Any, y: Any) -> Any:
-        xp, dtype = _xp(g), _compute_dtype(g)
+        xp, dtype, shape = _xp(g), _compute_dtype(g), g.shape
+        g, y = _lifted(g, y)
         g32 = g.astype(dtype, copy=False)
         out = xp.exp(y.astype(dtype, copy=False))
         out *= g32.sum(axis=self.axis, keepdims=True)
-        return (g32 - out).astype(g.dtype, copy=False)
+        return (g32 - out).reshape(shape).astype(g.dtype, copy=False)
 
     def backward(self, gg: Tensor) -> tuple[Tensor, Tensor]:
         g, y = self.inputs
@@ -95,10 +104,11 @@ class Softmax(Function):
     def forward(self, x: Any) -> Any:
         if x.size == 0:
             return x.copy()
-        xp = _xp(x)
+        xp, shape = _xp(x), x.shape
+        (x,) = _lifted(x)
         out = xp.exp(_shifted(x, self.axis))
         out /= out.sum(axis=self.axis, keepdims=True)
-        return out.astype(x.dtype, copy=False)
+        return out.reshape(shape).astype(x.dtype, copy=False)
 
     def backward(self, grad: Tensor) -> Tensor:
         return SoftmaxBackwardData.apply(grad, self.output, axis=self.axis)
@@ -110,11 +120,12 @@ class SoftmaxBackwardData(Function):
     keeps_inputs = True
 
     def forward(self, g: Any, y: Any) -> Any:
-        dtype = _compute_dtype(g)
+        dtype, shape = _compute_dtype(g), g.shape
+        g, y = _lifted(g, y)
         g32, y32 = g.astype(dtype, copy=False), y.astype(dtype, copy=False)
-        out = g32 * y32
-        out -= y32 * out.sum(axis=self.axis, keepdims=True)
-        return out.astype(g.dtype, copy=False)
+        out = g32 - (g32 * y32).sum(axis=self.axis, keepdims=True)
+        out *= y32  # y * (g - sum(g * y)) in this order: where y = 0 the sign of zero follows PyTorch's
+        return out.reshape(shape).astype(g.dtype, copy=False)
 
     def backward(self, gg: Tensor) -> tuple[Tensor, Tensor]:
         g, y = self.inputs
@@ -136,7 +147,7 @@ class Logsumexp(Function):
             return xp.full(self.kept_shape if self.keepdim else _reduced_shape(x.shape, self.axes), -np.inf, x.dtype)
         x32 = x.astype(_compute_dtype(x), copy=False)
         peak = x32.max(axis=self.axes, keepdims=True)
-        peak[xp.isinf(peak)] = 0  # +-inf maxima: shift by 0 so inf stays inf and an all -inf row gives -inf
+        peak = xp.where(xp.isinf(peak), 0, peak)  # +-inf maxima: shift by 0 so inf stays inf and all -inf gives -inf
         out = xp.log(xp.exp(x32 - peak).sum(axis=self.axes, keepdims=True)) + peak
         if not self.keepdim:
             out = out.reshape(_reduced_shape(x.shape, self.axes))
@@ -150,50 +161,146 @@ def _reduced_shape(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, 
     return tuple(s for i, s in enumerate(shape) if i not in axes)
 
 
-# ---------------------------------------------------------------------- argument handling
+# ---------------------------------------------------------------------- shared by log_softmax and softmax
 def _kernel_error(name: str, dtype: _dtype.dtype, last_dim: bool) -> NotImplementedError:
     kernel = f"{name}_lastdim_kernel_impl" if last_dim else f"{name}_kernel_impl"
     return NotImplementedError(f'"{kernel}" not implemented for \'{_dtype.torch_name(dtype)}\'')
 
 
-def softmax_op(cls: type[Function], name: str, input: Tensor, dim: Any, dtype: Any) -> Tensor:
-    """Shared by log_softmax and softmax: check arguments as PyTorch's binding does, cast, apply."""
-    if not isinstance(input, Tensor):
-        raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
-    axis = normalize_dim(as_int(dim, "dim", name, position=1), input.ndim, name)
+def _softmax_op(cls: type[Function], name: str, input: Tensor, dim: int, dtype: Any) -> Tensor:
+    """Shared by log_softmax and softmax (arguments already checked): cast, check the dtype, apply."""
+    axis = normalize_dim(dim, input.ndim, name)
     if dtype is not None:
-        if not isinstance(dtype, _dtype.dtype) and dtype not in (float, int, bool):
-            raise TypeError(f"{name}(): argument 'dtype' must be torch.dtype, not {type(dtype).__name__}")
         input = input.to(_dtype.as_dtype(dtype))
     if not input.dtype.is_floating_point:
         if input.numel() == 0:
             return input.clone()
         raise _kernel_error(name, input.dtype, last_dim=axis == max(input.ndim - 1, 0))
-    if input.ndim == 0:
-        return cls.apply(input.reshape(1), axis=0).reshape(())
     return cls.apply(input, axis=axis)
 
 
-def log_softmax(input: Tensor, dim: Any, dtype: Any = None) -> Tensor:
+# ---------------------------------------------------------------------- PyTorch's argument binding
+def _where(position: int | None) -> str:
+    return f" (position {position})" if position is not None else ""
+
+
+def _tensor_arg(value: Any, name: str, function: str, position: int | None) -> Tensor:
+    if not isinstance(value, Tensor):
+        raise TypeError(f"{function}(): argument '{name}'{_where(position)} must be Tensor, not {type(value).__name__}")
+    return value
+
+
+def _int_arg(value: Any, name: str, function: str, position: int | None) -> int:
+    return as_int(value, name, function, position=position)
+
+
+def _int_list_arg(value: Any, name: str, function: str, position: int | None) -> tuple[int, ...]:
+    """PyTorch's ``int[1]``: one int or a tuple/list of ints."""
+    if not isinstance(value, (list, tuple)):
+        try:
+            return (as_int(value, name, function, position=position),)
+        except TypeError:
+            raise TypeError(f"{function}(): argument '{name}'{_where(position)} must be tuple of ints, "
+                            f"not {type(value).__name__}") from None
+    for i, item in enumerate(value):
+        try:
+            as_int(item, name, function)
+        except TypeError:
+            raise TypeError(f"{function}(): argument '{name}'{_where(position)} must be tuple of ints, but found "
+                            f"element of type {type(item).__name__} at pos {i}") from None
+    return tuple(as_int(item, name, function) for item in value)
+
+
+def _bool_arg(value: Any, name: str, function: str, position: int | None) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{function}(): argument '{name}'{_where(position)} must be bool, not {type(value).__name__}")
+    return bool(value)
+
+
+def _dtype_arg(value: Any, name: str, function: str, position: int | None) -> Any:
+    if value is not None and not isinstance(value, _dtype.dtype) and value not in (float, int, bool):
+        raise TypeError(f"{function}(): argument '{name}'{_where(position)} must be torch.dtype, "
+                        f"not {type(value).__name__}")
+    return value
+
+
+class _Bound:
+    """A function of the family as PyTorch's binding presents it, both as ``torch.f(x, ...)`` and as
+    the method ``x.f(...)``.
+
+    The binding checks each argument's type and names it in its TypeError, numbering positional
+    arguments from the tensor in the first form and after it in the second (``dim`` is position 2 of
+    ``torch.log_softmax`` and position 1 of ``x.log_softmax``); keyword arguments get no number. As a
+    descriptor on ``Tensor`` this object knows which form was used.
+    """
+
+    def __init__(self, function: Any, checks: dict[str, Any]) -> None:
+        self.function, self.name, self.checks = function, function.__name__, checks
+        signature = inspect.signature(function)
+        self.names = tuple(signature.parameters)
+        self.required = tuple(n for n, p in signature.parameters.items() if p.default is inspect.Parameter.empty)
+        functools.update_wrapper(self, function)  # name, docstring, __wrapped__ (so doctest finds the examples)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Tensor:
+        return self.call(args, kwargs, method=False)
+
+    def __get__(self, tensor: Tensor | None, owner: type | None = None) -> Any:
+        if tensor is None:
+            return self
+        return lambda *args, **kwargs: self.call((tensor,) + args, kwargs, method=True)
+
+    def __repr__(self) -> str:
+        return f"<function {self.name}>"
+
+    def call(self, args: tuple[Any, ...], kwargs: dict[str, Any], method: bool) -> Tensor:
+        if len(args) > len(self.names):
+            raise TypeError(f"{self.name}() takes from {len(self.required)} to {len(self.names)} positional arguments "
+                            f"but {len(args)} were given")
+        first = 0 if method else 1  # PyTorch counts the tensor as argument 1 only in the torch.f(x, ...) form
+        values = {name: self.checks[name](value, name, self.name, i + first)
+                  for i, (name, value) in enumerate(zip(self.names, args))}
+        for name, value in kwargs.items():
+            if name not in self.checks:
+                raise TypeError(f"{self.name}() got an unexpected keyword argument '{name}'")
+            if name in values:
+                raise TypeError(f"{self.name}() got multiple values for argument '{name}'")
+            values[name] = self.checks[name](value, name, self.name, None)
+        missing = [n for n in self.required if n not in values]
+        if missing:
+            quoted = ", ".join(f'"{n}"' for n in missing)
+            raise TypeError(f"{self.name}() missing {len(missing)} required positional arguments: {quoted}")
+        return self.function(**values)
+
+
+def _binding(**checks: Any) -> Any:
+    """Decorator: the function behind PyTorch's binding, with these argument checks (the tensor's is implied)."""
+    return lambda function: _Bound(function, {"input": _tensor_arg, **checks})
+
+
+# ---------------------------------------------------------------------- the functions
+@_binding(dim=_int_arg, dtype=_dtype_arg)
+def log_softmax(input: Tensor, dim: int, dtype: Any = None) -> Tensor:
     """``x - logsumexp(x, dim)``: log-probabilities along ``dim`` (``torch.log_softmax``; dim required).
 
     >>> import minitorch_lsm as torch
     >>> torch.tensor([[1., 2., 3.]]).log_softmax(1)
     tensor([[-2.4076, -1.4076, -0.4076]])
     """
-    return softmax_op(LogSoftmax, "log_softmax", input, dim, dtype)
+    return _softmax_op(LogSoftmax, "log_softmax", input, dim, dtype)
 
 
-def softmax(input: Tensor, dim: Any, dtype: Any = None) -> Tensor:
+@_binding(dim=_int_arg, dtype=_dtype_arg)
+def softmax(input: Tensor, dim: int, dtype: Any = None) -> Tensor:
     """``exp(x) / sum(exp(x), dim)``: probabilities along ``dim`` (``torch.softmax``; dim required).
 
     >>> import minitorch_lsm as torch
     >>> torch.tensor([1., 1.]).softmax(0)
     tensor([0.5000, 0.5000])
     """
-    return softmax_op(Softmax, "softmax", input, dim, dtype)
+    return _softmax_op(Softmax, "softmax", input, dim, dtype)
 
 
+@_binding(dim=_int_list_arg, keepdim=_bool_arg)
 def logsumexp(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
     """``log(sum(exp(x), dim))`` computed stably; integer and bool input give the default float dtype.
 
@@ -201,11 +308,7 @@ def logsumexp(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
     >>> torch.logsumexp(torch.tensor([[1, 2, 3], [1, 1, 1]]), 1)
     tensor([3.4076, 2.0986])
     """
-    if not isinstance(input, Tensor):
-        raise TypeError(f"logsumexp(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
-    if not isinstance(dim, (list, tuple)):
-        dim = (as_int(dim, "dim", "logsumexp", position=1),)
     axes = normalize_dims(tuple(dim), input.ndim, "logsumexp")
     if not input.dtype.is_floating_point:
         input = input.to(_dtype.get_default_dtype())
-    return Logsumexp.apply(input, axes=axes, keepdim=bool(keepdim))
+    return Logsumexp.apply(input, axes=axes, keepdim=keepdim)

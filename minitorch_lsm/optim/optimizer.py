@@ -6,6 +6,7 @@ optimizer step runs under ``no_grad`` in PyTorch; each write bumps the parameter
 from __future__ import annotations
 
 import copy
+from collections import defaultdict
 from typing import Any, Callable, Iterable
 
 from ..autograd.grad_mode import no_grad
@@ -18,8 +19,11 @@ class Optimizer:
     """Base class: holds ``param_groups`` (dicts with ``'params'`` and hyperparameters) and ``state``."""
 
     def __init__(self, params: Iterable[Any], defaults: dict[str, Any]) -> None:
+        if isinstance(params, Tensor):
+            raise TypeError("params argument given to the optimizer should be an iterable of Tensors or dicts, "
+                            f"but got {params.type()}")
         self.defaults = defaults
-        self.state: dict[Tensor, dict[str, Any]] = {}
+        self.state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
         self.param_groups: list[dict[str, Any]] = []
         groups = list(params)
         if not groups:
@@ -34,6 +38,9 @@ class Optimizer:
         if not isinstance(param_group, dict):
             raise TypeError(f"param_group must be a dict, but got {type(param_group).__name__}")
         params = param_group["params"]
+        if isinstance(params, set):
+            raise TypeError("optimizer parameters need to be organized in ordered collections, but the ordering of "
+                            "tensors in sets will change between runs. Please use a list instead.")
         params = [params] if isinstance(params, Tensor) else list(params)
         for p in params:
             if not isinstance(p, Tensor):
@@ -48,10 +55,11 @@ class Optimizer:
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Reset the gradients of all optimized parameters: to None (default) or to zeros."""
+        from ..nn.module import _zero_grad
+
         for group in self.param_groups:
             for p in group["params"]:
-                if p.grad is not None:
-                    p.grad = None if set_to_none else p.grad.detach() * 0
+                _zero_grad(p, set_to_none)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """One update of every parameter that has a gradient; ``closure`` re-evaluates the loss."""
@@ -64,7 +72,11 @@ class Optimizer:
             for group in self.param_groups:
                 for p in group["params"]:
                     if p.grad is not None:
-                        self._update(p, p.grad._data, self.state.setdefault(p, {}), group)
+                        # like torch, a parameter gets a state entry only once its optimizer stores something
+                        state = self.state[p] if p in self.state else {}
+                        self._update(p, p.grad._data, state, group)
+                        if state:
+                            self.state[p] = state
                         p._bump_version()
         return loss
 
@@ -89,20 +101,23 @@ class Optimizer:
         groups = state_dict.get("param_groups") if isinstance(state_dict, dict) else None
         if not isinstance(groups, list) or not isinstance(state_dict.get("state"), dict):
             raise ValueError("optimizer state dict must have 'state' (a dict) and 'param_groups' (a list)")
+        if not all(isinstance(s, dict) and isinstance(s.get("params"), (list, tuple)) for s in groups):
+            raise ValueError("each loaded parameter group must be a dict with a 'params' list")
         if len(groups) != len(self.param_groups):
             raise ValueError("loaded state dict has a different number of parameter groups")
-        if any(len(g["params"]) != len(s.get("params", ())) for g, s in zip(self.param_groups, groups)):
+        if any(len(g["params"]) != len(s["params"]) for g, s in zip(self.param_groups, groups)):
             raise ValueError("loaded state dict contains a parameter group that doesn't match the size of optimizer's group")
         by_index = {i: p for g, s in zip(self.param_groups, groups) for i, p in zip(s["params"], g["params"])}
-        new_state: dict[Tensor, dict[str, Any]] = {}
+        new_state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
         for i, saved in state_dict["state"].items():
-            p = by_index.get(int(i))
-            if p is None:
-                raise ValueError(f"loaded state dict refers to parameter {i}, which is not in any group")
+            p = by_index.get(int(i) if isinstance(i, str) and i.isdigit() else i)
+            if p is None or not isinstance(saved, dict):
+                raise ValueError(f"loaded state dict refers to parameter {i!r}, which is not in any group")
             new_state[p] = {k: self._match(v, p, k) for k, v in saved.items()}
+        new_groups = [{k: copy.deepcopy(v) for k, v in saved.items() if k != "params"} for saved in groups]
         self.state = new_state
-        for group, saved in zip(self.param_groups, groups):
-            group.update({k: copy.deepcopy(v) for k, v in saved.items() if k != "params"})
+        for group, saved in zip(self.param_groups, new_groups):
+            group.update(saved)
 
     @staticmethod
     def _match(value: Any, param: Tensor, key: str) -> Any:
@@ -116,8 +131,8 @@ class Optimizer:
         return value.to(device=param.device, dtype=param.dtype if value.dtype.is_floating_point else value.dtype).clone()
 
     def __repr__(self) -> str:
-        lines = [f"{type(self).__name__} ("]
+        text = f"{type(self).__name__} ("
         for i, group in enumerate(self.param_groups):
-            lines.append(f"Parameter Group {i}")
-            lines += [f"    {k}: {group[k]}" for k in sorted(group) if k != "params"]
-        return "\n".join(lines) + "\n)"
+            text += f"\nParameter Group {i}\n"
+            text += "".join(f"    {k}: {group[k]}\n" for k in sorted(group) if k != "params")
+        return text + ")"

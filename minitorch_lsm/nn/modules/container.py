@@ -7,10 +7,11 @@
 """
 from __future__ import annotations
 
+import operator
 from collections import OrderedDict
 from typing import Any, Iterable, Iterator, Mapping
 
-from ..module import Module
+from ..module import Module, _indent
 
 
 def _index(length: int, idx: int) -> int:
@@ -33,8 +34,19 @@ class Sequential(Module):
 
     def __getitem__(self, idx: Any) -> Any:
         if isinstance(idx, slice):
-            return Sequential(OrderedDict(list(self._modules.items())[idx]))
-        return list(self._modules.values())[_index(len(self), idx)]
+            return type(self)(OrderedDict(list(self._modules.items())[idx]))
+        return list(self._modules.values())[_index(len(self), operator.index(idx))]
+
+    def __setitem__(self, idx: int, module: Module) -> None:
+        key = list(self._modules)[_index(len(self), operator.index(idx))]
+        setattr(self, key, module)
+
+    def __delitem__(self, idx: Any) -> None:
+        keys = list(self._modules)
+        for key in (keys[idx] if isinstance(idx, slice) else [keys[_index(len(self), operator.index(idx))]]):
+            delattr(self, key)
+        # renumber, as torch does
+        object.__setattr__(self, "_modules", OrderedDict((str(i), m) for i, m in enumerate(self._modules.values())))
 
     def __len__(self) -> int:
         return len(self._modules)
@@ -44,6 +56,11 @@ class Sequential(Module):
 
     def append(self, module: Module) -> "Sequential":
         self.add_module(str(len(self)), module)
+        return self
+
+    def extend(self, sequential: Iterable[Module]) -> "Sequential":
+        for module in sequential:
+            self.append(module)
         return self
 
     def forward(self, input: Any) -> Any:
@@ -62,11 +79,38 @@ class ModuleList(Module):
 
     def __getitem__(self, idx: Any) -> Any:
         if isinstance(idx, slice):
-            return ModuleList(list(self._modules.values())[idx])
-        return self._modules[str(_index(len(self), idx))]
+            return type(self)(list(self._modules.values())[idx])
+        return self._modules[str(_index(len(self), operator.index(idx)))]
 
     def __setitem__(self, idx: int, module: Module) -> None:
-        self.add_module(str(_index(len(self), idx)), module)
+        setattr(self, str(_index(len(self), operator.index(idx))), module)
+
+    def __delitem__(self, idx: Any) -> None:
+        indices = range(len(self))[idx] if isinstance(idx, slice) else [_index(len(self), operator.index(idx))]
+        for i in indices:
+            delattr(self, str(i))
+        object.__setattr__(self, "_modules", OrderedDict((str(i), m) for i, m in enumerate(self._modules.values())))
+
+    def insert(self, index: int, module: Module) -> None:
+        modules = list(self._modules.values())
+        modules.insert(index, module)
+        self._modules.clear()
+        for i, m in enumerate(modules):
+            self.add_module(str(i), m)
+
+    def __repr__(self) -> str:
+        """torch's compressed form: a run of identical children prints once, as ``(0-2): 3 x Linear(...)``."""
+        reprs = [repr(m) for m in self]
+        if not reprs:
+            return self._get_name() + "()"
+        runs: list[list[Any]] = []
+        for i, r in enumerate(reprs):
+            if runs and runs[-1][2] == r:
+                runs[-1][1] = i
+            else:
+                runs.append([i, i, r])
+        lines = [_indent(f"({a}): {r}" if a == b else f"({a}-{b}): {b - a + 1} x {r}", 2) for a, b, r in runs]
+        return self._get_name() + "(\n  " + "\n  ".join(lines) + "\n)"
 
     def __len__(self) -> int:
         return len(self._modules)
@@ -87,10 +131,24 @@ class ModuleList(Module):
 class ModuleDict(Module):
     """A dict of modules whose parameters the owner sees."""
 
-    def __init__(self, modules: Mapping[str, Module] | None = None) -> None:
+    def __init__(self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]] | None = None) -> None:
         super().__init__()
-        for name, module in (modules or {}).items():
+        if modules is not None:
+            self.update(modules)
+
+    def update(self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]]) -> None:
+        """Add (or overwrite) entries from a mapping or an iterable of ``(name, module)`` pairs."""
+        pairs = modules.items() if isinstance(modules, (Mapping, ModuleDict)) else modules
+        for name, module in pairs:
             self[name] = module
+
+    def pop(self, key: str) -> Module:
+        module = self[key]
+        del self[key]
+        return module
+
+    def clear(self) -> None:
+        self._modules.clear()
 
     def __getitem__(self, key: str) -> Module:
         return self._modules[key]

@@ -1,0 +1,38 @@
+"""Shared pytest setup: a modest hypothesis profile and a guard that restores global state.
+
+Every test leaves the default dtype and grad mode as it found them, even when it fails half-way.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import HealthCheck, settings
+
+import minitorch_lsm as mt
+
+# A few dozen examples per property keep the whole suite to seconds on 2 cores;
+# `pytest --hypothesis-profile=thorough` searches harder.
+settings.register_profile("minitorch", max_examples=25, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("thorough", max_examples=500, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("minitorch")
+
+
+@pytest.fixture(autouse=True)
+def _restore_global_state():
+    """Put back the default dtype and grad mode of both libraries after each test."""
+    mt_dtype, torch_dtype = mt.get_default_dtype(), torch.get_default_dtype()
+    mt_grad, torch_grad = mt.is_grad_enabled(), torch.is_grad_enabled()
+    yield
+    mt.set_default_dtype(mt_dtype)
+    torch.set_default_dtype(torch_dtype)
+    mt.set_grad_enabled(mt_grad)
+    torch.set_grad_enabled(torch_grad)
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    """A NumPy generator with a fixed seed: both libraries get the same input values."""
+    return np.random.default_rng(0)
