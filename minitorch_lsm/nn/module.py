@@ -246,17 +246,29 @@ class Module:
         return self
 
     def _apply(self, convert: Callable[[Tensor], Tensor]) -> "Module":
-        """Convert every parameter, gradient and buffer in place (parameters keep their identity)."""
+        """Convert every parameter, gradient and buffer in place (parameters keep their identity).
+
+        All-or-nothing: everything is converted first and only then assigned, so a conversion that
+        fails half-way (a GPU that runs out of memory, a device that is not there) changes nothing.
+        """
+        params: list[tuple[Tensor, Tensor, Tensor | None]] = []
+        buffers: list[tuple[Module, str, Tensor]] = []
+        seen: set[int] = set()  # a tied parameter is converted once
         with no_grad():
             for module in self.modules():
                 for param in module._parameters.values():
-                    if param is not None:
-                        param.data = convert(param)
-                        if param.grad is not None:
-                            param.grad = convert(param.grad)
+                    if param is not None and id(param) not in seen:
+                        seen.add(id(param))
+                        params.append((param, convert(param), None if param.grad is None else convert(param.grad)))
                 for name, buf in module._buffers.items():
                     if buf is not None:
-                        module._buffers[name] = convert(buf)
+                        buffers.append((module, name, convert(buf)))
+        for param, data, grad in params:
+            param.data = data
+            if grad is not None:
+                param.grad = grad
+        for module, name, buf in buffers:
+            module._buffers[name] = buf
         return self
 
     def to(self, *args: Any, **kwargs: Any) -> "Module":

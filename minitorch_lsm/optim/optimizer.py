@@ -2,12 +2,21 @@
 
 Updates are written on the parameters' raw arrays (``xp``), outside autograd, the way an
 optimizer step runs under ``no_grad`` in PyTorch; each write bumps the parameter's version counter.
+
+A step is all-or-nothing: before anything is written, every gradient is checked against its
+parameter (a Tensor of the same shape, dtype and device) and every hyperparameter the update reads
+against being a number. A mistake raises (TypeError for a wrong type, RuntimeError for a wrong
+gradient) with a message that names the group, the parameter and the offending value, and leaves
+every parameter and all optimizer state as they were. (PyTorch updates parameters until it meets
+the bad one, and silently broadcasts a gradient of a broadcastable shape.)
 """
 from __future__ import annotations
 
 import copy
+import numbers
+import warnings
 from collections import defaultdict
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, ClassVar, Iterable
 
 from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor
@@ -15,8 +24,31 @@ from ..tensor import Tensor
 required = object()  # marks a hyperparameter that has no default (SGD's lr in old PyTorch)
 
 
+def _number(value: Any) -> float | None:
+    """``value`` as a float if it is a real number or a one-element Tensor, else None."""
+    if isinstance(value, Tensor):
+        return float(value.item()) if value.numel() == 1 else None
+    if isinstance(value, numbers.Real):
+        return float(value)
+    return None
+
+
+def check_lr(lr: Any) -> None:
+    """The constructors' learning-rate check, as PyTorch words it."""
+    if isinstance(lr, Tensor) and lr.numel() != 1:
+        raise ValueError("Tensor lr must be 1-element")
+    if lr < 0.0:
+        raise ValueError(f"Invalid learning rate: {lr}")
+
+
 class Optimizer:
-    """Base class: holds ``param_groups`` (dicts with ``'params'`` and hyperparameters) and ``state``."""
+    """Base class: holds ``param_groups`` (dicts with ``'params'`` and hyperparameters) and ``state``.
+
+    Subclasses implement ``_update`` and list in ``numeric_hyperparameters`` the group entries it reads
+    as numbers (``step`` checks them and hands ``_update`` a group where they are floats).
+    """
+
+    numeric_hyperparameters: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, params: Iterable[Any], defaults: dict[str, Any]) -> None:
         if isinstance(params, Tensor):
@@ -42,6 +74,9 @@ class Optimizer:
             raise TypeError("optimizer parameters need to be organized in ordered collections, but the ordering of "
                             "tensors in sets will change between runs. Please use a list instead.")
         params = [params] if isinstance(params, Tensor) else list(params)
+        if len({id(p) for p in params}) != len(params):
+            warnings.warn("optimizer contains a parameter group with duplicate parameters; in future, this will cause "
+                          "an error; see github.com/pytorch/pytorch/issues/40967 for more information", stacklevel=3)
         for p in params:
             if not isinstance(p, Tensor):
                 raise TypeError(f"optimizer can only optimize Tensors, but one of the params is {type(p).__name__}")
@@ -68,8 +103,9 @@ class Optimizer:
             from ..autograd.grad_mode import enable_grad
             with enable_grad():
                 loss = closure()
+        groups = self._checked_groups()  # raises before anything is written
         with no_grad():
-            for group in self.param_groups:
+            for group in groups:
                 for p in group["params"]:
                     if p.grad is not None:
                         # like torch, a parameter gets a state entry only once its optimizer stores something
@@ -79,6 +115,53 @@ class Optimizer:
                             self.state[p] = state
                         p._bump_version()
         return loss
+
+    def _checked_groups(self) -> list[dict[str, Any]]:
+        """Each group with its numeric hyperparameters as floats, after checking every gradient and value."""
+        name = f"{type(self).__name__}.step()"
+        groups = []
+        for g, group in enumerate(self.param_groups):
+            with_grad = [(i, p) for i, p in enumerate(group["params"]) if p.grad is not None]
+            for i, p in with_grad:
+                where = f"{name}: parameter {i} of param_groups[{g}]"
+                grad = p.grad
+                if not isinstance(grad, Tensor):
+                    raise TypeError(f"{where} has a .grad of type {type(grad).__name__}, expected a Tensor; "
+                                    "nothing was updated")
+                if grad.shape != p.shape:
+                    raise RuntimeError(f"{where} has shape {list(p.shape)} but its .grad has shape {list(grad.shape)}; "
+                                       "nothing was updated")
+                if grad.dtype != p.dtype:
+                    raise RuntimeError(f"{where} has dtype {p.dtype} but its .grad has dtype {grad.dtype}; "
+                                       "nothing was updated")
+                if grad.device != p.device:
+                    raise RuntimeError(f"{where} is on {p.device} but its .grad is on {grad.device}; nothing was updated")
+                for key, value in self.state.get(p, {}).items():
+                    if isinstance(value, Tensor) and key != "step" and value.shape != p.shape:
+                        raise RuntimeError(f"{where} has shape {list(p.shape)} but its optimizer state '{key}' has "
+                                           f"shape {list(value.shape)} (was the parameter replaced?); nothing was updated")
+            checked = dict(group)
+            if with_grad:
+                for key in self.numeric_hyperparameters:
+                    checked[key] = self._hyperparameter(group, g, key)
+            groups.append(checked)
+        return groups
+
+    def _hyperparameter(self, group: dict[str, Any], g: int, key: str) -> Any:
+        """``group[key]`` as a float (``betas``: a pair of floats); TypeError naming the value if it is not."""
+        value = group.get(key)
+        if key == "betas":
+            pair = [_number(b) for b in value] if isinstance(value, (tuple, list)) else [None]
+            if None not in pair and len(pair) == 2:
+                return tuple(pair)
+            error = ValueError if None not in pair else TypeError  # as unpacking (beta1, beta2) would raise
+            raise error(f"{type(self).__name__}.step(): param_groups[{g}]['betas'] must be a pair of numbers, "
+                        f"got {value!r}; nothing was updated")
+        number = _number(value)
+        if number is None:
+            raise TypeError(f"{type(self).__name__}.step(): param_groups[{g}]['{key}'] must be a number, got {value!r}; "
+                            "nothing was updated")
+        return number
 
     def _update(self, param: Tensor, grad: Any, state: dict[str, Any], group: dict[str, Any]) -> None:
         raise NotImplementedError
@@ -98,7 +181,9 @@ class Optimizer:
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore hyperparameters and state; checks everything first, so a failed load changes nothing."""
-        groups = state_dict.get("param_groups") if isinstance(state_dict, dict) else None
+        if not isinstance(state_dict, dict):
+            raise TypeError(f"optimizer state dict must be a dict, got {type(state_dict).__name__}")
+        groups = state_dict.get("param_groups")
         if not isinstance(groups, list) or not isinstance(state_dict.get("state"), dict):
             raise ValueError("optimizer state dict must have 'state' (a dict) and 'param_groups' (a list)")
         if not all(isinstance(s, dict) and isinstance(s.get("params"), (list, tuple)) for s in groups):
