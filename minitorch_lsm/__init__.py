@@ -18,6 +18,7 @@ from ._creation import (Generator, arange, as_tensor, empty, empty_like, eye, fr
 from ._device import device
 from ._dtype import (bool, double, dtype, finfo, float, float16, float32, float64, get_default_dtype, half, iinfo, int,
                      int8, int16, int32, int64, long, promote_types, result_type, set_default_dtype, short, uint8)
+from .autograd.anomaly import is_anomaly_check_nan_enabled, is_anomaly_enabled, set_anomaly_enabled
 from .autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad,
                                  set_grad_enabled)
 from .ops import (abs, add, all, amax, amin, any, argmax, argmin, bmm, broadcast_shapes, cat, chunk, clamp, clone, cos,

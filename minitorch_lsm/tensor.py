@@ -4,7 +4,10 @@ A tensor holds
 
 * ``_data``: the raw array; ``dtype`` and ``device`` describe it;
 * ``requires_grad``, ``grad`` and ``grad_fn`` (the tape node that produced it, None for a leaf);
-* ``_version_cell``: a counter bumped by every in-place change, so backward can refuse stale values.
+* ``_version_cell``: a counter bumped by every in-place change, so backward can refuse stale values;
+  a view shares its base's counter;
+* ``_view``: for a view (``x[1:]``, ``x.t()``...), how to redo it from its base (``autograd.function.ViewInfo``),
+  so that an in-place change of the base or of any of its views updates the view's ``grad_fn``.
 
 The math methods (``x.exp()``, ``x.sum(1)``, ``x @ y``...) are the functions of ``ops/``, attached in
 ``ops/__init__.py``; this file holds what is specific to the container.
@@ -51,15 +54,16 @@ class Tensor:
     Create tensors with the factories (``torch.tensor``, ``torch.zeros``, ...), not this class.
     """
 
-    __slots__ = ("_data", "dtype", "device", "_requires_grad", "grad", "grad_fn", "_version_cell",
-                 "_wrapped", "_hooks", "_retains_grad", "__weakref__")
+    __slots__ = ("_data", "dtype", "device", "_requires_grad", "grad", "_grad_fn", "_version_cell",
+                 "_wrapped", "_hooks", "_retains_grad", "_view", "__weakref__")
     __array_priority__ = 1000  # make ``ndarray + tensor`` call Tensor.__radd__
 
     _data: Any
     dtype: DType
     device: _device.device
     grad: "Tensor | None"
-    grad_fn: Any
+    _grad_fn: Any
+    _view: Any
 
     @classmethod
     def _from_array(cls, array: Any, device: _device.device, wrapped: bool = False) -> "Tensor":
@@ -69,7 +73,7 @@ class Tensor:
         t.dtype = _dtype.from_numpy_dtype(array.dtype)
         t.device = device
         t._requires_grad = t._retains_grad = False
-        t.grad = t.grad_fn = t._hooks = None
+        t.grad = t._grad_fn = t._hooks = t._view = None
         t._version_cell = [0]
         t._wrapped = wrapped
         return t
@@ -78,6 +82,9 @@ class Tensor:
     @property
     def requires_grad(self) -> bool:
         """Whether autograd records ops on this tensor."""
+        view = self._view
+        if view is not None and view.version != self._version_cell[0]:
+            view.refresh(self)
         return self._requires_grad
 
     @requires_grad.setter
@@ -98,6 +105,33 @@ class Tensor:
         return self
 
     @property
+    def grad_fn(self) -> Any:
+        """The tape node that produced this tensor (None for a leaf).
+
+        A view whose base changed in place since its node was made gets a new one first: the view
+        redone on the base's new history, as PyTorch regenerates a view's ``grad_fn``.
+        """
+        view = self._view
+        if view is not None and view.version != self._version_cell[0]:
+            view.refresh(self)
+        return self._grad_fn
+
+    @grad_fn.setter
+    def grad_fn(self, node: Any) -> None:
+        # Internal: a history set from outside replaces the one derived from a base (the tensor stops
+        # being tracked as a view). PyTorch does not allow assigning grad_fn at all.
+        self._grad_fn, self._view = node, None
+
+    @property
+    def _base(self) -> "Tensor | None":
+        """The tensor whose memory this view shares, or None if it is not a view."""
+        return None if self._view is None else self._view.base
+
+    def _is_view(self) -> bool:
+        """True if this tensor is a view of another (``x[1:]``, ``x.t()``, ``x.reshape(...)`` of contiguous x)."""
+        return self._view is not None
+
+    @property
     def is_leaf(self) -> bool:
         """True for tensors not produced by a recorded op (their ``.grad`` is filled by backward)."""
         return self.grad_fn is None
@@ -116,8 +150,14 @@ class Tensor:
         return out
 
     def detach_(self) -> "Tensor":
-        """Cut this tensor off from the graph in place, making it a leaf."""
-        self.grad_fn, self._requires_grad, self._retains_grad = None, False, False
+        """Cut this tensor off from the graph in place, making it a leaf (a view cannot: use ``detach()``)."""
+        if self._view is not None:
+            raise RuntimeError(
+                "Can't detach views in-place. Use detach() instead. If you are using DistributedDataParallel (DDP) "
+                "for training, and gradient_as_bucket_view is set as True, gradients are views of DDP buckets, and "
+                "hence detach_() cannot be called on these gradients. To fix this error, please refer to the "
+                "Optimizer.zero_grad() function in torch/optim/optimizer.py as the solution.")
+        self._grad_fn, self._requires_grad, self._retains_grad = None, False, False
         return self
 
     @property
@@ -244,8 +284,8 @@ class Tensor:
 
     def __dlpack__(self, stream: Any = None, **kwargs: Any) -> Any:
         """A DLPack capsule over this tensor's memory (for ``torch.from_dlpack``, ``np.from_dlpack``...)."""
-        if self.requires_grad:
-            raise RuntimeError("Can't export tensors that require gradient, use tensor.detach()")
+        if self.requires_grad:  # BufferError, as PyTorch raises: the protocol's word for a refused export
+            raise BufferError("Can't export tensors that require gradient, use tensor.detach()")
         if stream is not None:
             kwargs["stream"] = stream
         return self._data.__dlpack__(**kwargs)

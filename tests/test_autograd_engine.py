@@ -86,6 +86,84 @@ def test_retain_grad_accumulates_like_a_leaf() -> None:
     assert_same(grads[0], grads[1], check_requires_grad=False)
 
 
+# ---------------------------------------------------------------------- .grad owns its memory, as in torch
+def _sum_of_leaf(lib):
+    q = leaf(lib, [1.0, 2.0, 3.0])
+    q.sum().backward()  # the gradient is a broadcast (stride-0, read-only) view of one number
+    q.grad.mul_(0.5)
+    return (q.grad,)
+
+
+def _two_leaves_one_gradient(lib):
+    a, b = leaf(lib, [1.0, 2.0]), leaf(lib, [3.0, 4.0])
+    (a + b).sum().backward()  # Add hands the same gradient to both
+    a.grad.mul_(2)
+    return a.grad, b.grad
+
+
+def _leaf_as_root(lib):
+    a, g = leaf(lib, [1.0, 2.0]), lib.tensor([5.0, 6.0])
+    (a + 0).backward(g)
+    a.backward(g)
+    g.add_(100)  # the caller's gradient is not a's .grad
+    return a.grad, g
+
+
+def _gradient_kept_by_retain_grad(lib):
+    a = leaf(lib, [1.0, 2.0])
+    y = a + 0
+    y.retain_grad()
+    (y + 0).sum().backward()
+    y.grad.mul_(3)
+    return a.grad, y.grad
+
+
+def _gradient_kept_by_a_hook(lib):
+    a, seen = leaf(lib, [1.0, 2.0]), []
+    a.register_hook(seen.append)
+    (a * 2).sum().backward()
+    a.grad.add_(1)
+    return a.grad, seen[0]
+
+
+def _expanded_leaf(lib):
+    a = leaf(lib, [[1.0], [2.0]])
+    a.expand(2, 3).sum().backward()
+    a.grad.clamp_(max=2.5)
+    return (a.grad,)
+
+
+OWNED_GRADS = {"sum_of_leaf": _sum_of_leaf, "two_leaves_one_gradient": _two_leaves_one_gradient,
+               "leaf_as_root": _leaf_as_root, "gradient_kept_by_retain_grad": _gradient_kept_by_retain_grad,
+               "gradient_kept_by_a_hook": _gradient_kept_by_a_hook, "expanded_leaf": _expanded_leaf}
+
+
+@pytest.mark.parametrize("name", sorted(OWNED_GRADS))
+def test_a_leafs_grad_owns_its_memory_and_can_be_changed_in_place(name: str) -> None:
+    assert_same(OWNED_GRADS[name](mt), OWNED_GRADS[name](torch), check_requires_grad=False)
+
+
+@LIBS
+def test_a_second_backward_adds_into_the_same_grad_tensor(lib) -> None:
+    x = leaf(lib, [1.0, 2.0])
+    (x * 3).sum().backward()
+    first, version = x.grad, x.grad._version
+    (x * x).sum().backward()
+    assert x.grad is first and first.tolist() == [5.0, 7.0] and first._version == version + 1
+
+
+@pytest.mark.filterwarnings("ignore:Using backward\\(\\) with create_graph=True:UserWarning")
+@LIBS
+def test_create_graph_stores_a_differentiable_copy(lib) -> None:
+    x = leaf(lib, [1.0, 2.0, 3.0])
+    x.sum().backward(create_graph=True)
+    assert x.grad.tolist() == [1.0, 1.0, 1.0]
+    x.grad.detach().mul_(2)  # writable memory of its own
+    first = x.grad
+    (x * x).sum().backward(create_graph=True)
+    assert x.grad is not first and x.grad.requires_grad  # create_graph adds out of place
+
+
 # ---------------------------------------------------------------------- grad_fn names and next_functions
 OPS_WITH_NAMES = {
     "add": lambda lib, x, y: x + y, "sub": lambda lib, x, y: x - y, "mul": lambda lib, x, y: x * y,

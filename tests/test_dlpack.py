@@ -111,8 +111,6 @@ def test_device_and_protocol_details() -> None:
     assert theirs.tolist() == [0.0, 2.0, 4.0, 6.0]
 
 
-@pytest.mark.xfail(strict=True, reason="Tensor.__dlpack__ (tensor.py, not owned here) raises RuntimeError where torch "
-                   "raises BufferError, the exception the DLPack/buffer protocol uses for a refused export")
 def test_exporting_a_tensor_that_requires_grad_raises_buffer_error_like_torch() -> None:
     for lib in (torch, mt):
         with pytest.raises(BufferError, match="Can't export tensors that require gradient, use tensor.detach()"):

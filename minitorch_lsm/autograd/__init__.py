@@ -1,4 +1,4 @@
-"""Autograd: the tape (``Function`` nodes), the engine, grad mode, and gradient checking.
+"""Autograd: the tape (``Function`` nodes), the engine, grad mode, anomaly detection, gradient checking.
 
 >>> import minitorch_lsm as torch
 >>> x = torch.tensor(3., requires_grad=True)
@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Sequence
 
-from .engine import run_backward
+from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
+from .engine import accumulate_grad, run_backward
 from .function import Function
-from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .grad_mode import _state, enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import gradcheck, gradgradcheck
 from .tape import Tape, tape
 
@@ -20,7 +21,8 @@ if TYPE_CHECKING:
     from ..tensor import Tensor
 
 __all__ = ["backward", "grad", "Function", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode",
-           "is_grad_enabled", "gradcheck", "gradgradcheck", "Tape", "tape"]
+           "is_grad_enabled", "gradcheck", "gradgradcheck", "Tape", "tape", "detect_anomaly", "set_detect_anomaly",
+           "is_anomaly_enabled"]
 
 
 def _as_sequence(value: Any) -> list[Any]:
@@ -51,11 +53,14 @@ def backward(tensors: "Tensor | Sequence[Tensor]", grad_tensors: Any = None, ret
     if not targets:
         raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
     found = run_backward(roots, grads, retain_graph=retain, create_graph=create_graph, capture=targets)
-    for t in targets:
-        g = found.get(id(t))
-        if g is not None:
-            g = g if create_graph else g.detach()
-            t.grad = g if t.grad is None else t.grad + g
+    previous, _state.grad_enabled = _state.grad_enabled, create_graph
+    try:
+        for t in targets:
+            g = found.get(id(t))
+            if g is not None:  # a captured gradient may be shared with the graph: never exclusive
+                accumulate_grad(t, g, create_graph=create_graph, exclusive=False)
+    finally:
+        _state.grad_enabled = previous
 
 
 def grad(outputs: "Tensor | Sequence[Tensor]", inputs: "Tensor | Sequence[Tensor]", grad_outputs: Any = None,

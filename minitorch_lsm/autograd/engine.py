@@ -12,19 +12,30 @@ For each node the engine:
 4. fits each input gradient to its input - sums broadcast dimensions away and casts to the input's
    dtype - and adds it to that input's buffer (or, for a leaf, to the leaf's pending gradient),
 5. frees the node's saved tensors unless ``retain_graph``.
+
+At the end each leaf's gradient goes into ``.grad`` as PyTorch's AccumulateGrad does it: the first
+time, the gradient itself if it owns its memory and nothing else refers to it, else a copy (so
+``.grad`` can always be changed in place, e.g. clipped); after that, added in place into ``.grad``.
+
+In anomaly mode (``autograd.detect_anomaly``) each backward runs through ``anomaly.run_checked``.
 """
 from __future__ import annotations
 
 import heapq
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
+import numpy as np
+
+from .. import _device
+
+from .anomaly import _anomaly, run_checked
 from .function import Function
 from .grad_mode import _state
 
 if TYPE_CHECKING:
     from ..tensor import Tensor
 
-__all__ = ["run_backward", "fit_to_input"]
+__all__ = ["run_backward", "fit_to_input", "accumulate_grad"]
 
 
 def fit_to_input(grad: "Tensor", shape: tuple[int, ...], dtype: Any) -> "Tensor":
@@ -67,6 +78,41 @@ def _validate_root(root: "Tensor", grad: "Tensor | None", index: int) -> "Tensor
     return grad
 
 
+def _owns_memory(array: Any) -> bool:
+    """True for an array with its own writable memory (not a view, not a read-only broadcast)."""
+    flags = array.flags
+    return bool(flags.owndata) and bool(getattr(flags, "writeable", True))  # CuPy arrays have no read-only flag
+
+
+def accumulate_grad(leaf: "Tensor", grad: "Tensor", *, create_graph: bool, exclusive: bool) -> None:
+    """Add ``grad`` into ``leaf.grad`` as PyTorch's AccumulateGrad does.
+
+    ``exclusive`` says nothing else refers to ``grad``'s array: then a first gradient is stored as it
+    is, otherwise as a copy, so that ``.grad`` always owns its memory. With ``create_graph`` it is
+    always a (differentiable) copy, since the graph of the gradient may hold the array. Later gradients
+    are added in place (``leaf.grad`` stays the same tensor) unless ``create_graph``: ``.grad + grad``.
+    """
+    from ..tensor import Tensor
+
+    old = leaf.grad
+    if old is None:
+        if create_graph:
+            leaf.grad = grad.clone()  # type: ignore[attr-defined]
+        elif exclusive and _owns_memory(grad._data):
+            leaf.grad = grad.detach()
+        else:
+            leaf.grad = Tensor._from_array(grad._data.copy(), grad.device)
+    elif (create_graph or old.requires_grad or old.shape != grad.shape or old.dtype is not grad.dtype
+          or old.device != grad.device or not getattr(old._data.flags, "writeable", True)):
+        total = old + grad
+        leaf.grad = total if create_graph else total.detach()
+    else:
+        xp = _device.xp_of(old.device)
+        with np.errstate(all="ignore"):
+            xp.add(old._data, grad._data, out=old._data)
+        old._bump_version()
+
+
 def run_backward(roots: Sequence["Tensor"], root_grads: Sequence["Tensor | None"], *,
                  retain_graph: bool, create_graph: bool,
                  capture: Iterable["Tensor"] | None = None) -> dict[int, "Tensor"]:
@@ -85,6 +131,8 @@ def run_backward(roots: Sequence["Tensor"], root_grads: Sequence["Tensor | None"
     node_grads: dict[Function, Tensor] = {}
     leaf_grads: dict[int, tuple[Tensor, Tensor]] = {}
     heap: list[tuple[int, int, Function]] = []
+    seen_outside: set[int] = set()  # arrays that someone else may hold: given by the caller or shown to a hook
+    anomaly = _anomaly.enabled
 
     def send(edge: Any, grad: Tensor) -> None:
         if isinstance(edge, Tensor):                       # a leaf: its gradient waits until the end
@@ -100,17 +148,20 @@ def run_backward(roots: Sequence["Tensor"], root_grads: Sequence["Tensor | None"
     _state.grad_enabled = create_graph
     try:
         for i, (root, grad) in enumerate(zip(roots, root_grads)):
+            if grad is not None:
+                seen_outside.add(id(grad._data))
             grad = _validate_root(root, grad, i)
             send(root.grad_fn if root.grad_fn is not None else root, grad.detach() if not create_graph else grad)
         while heap:
             node = heapq.heappop(heap)[2]
             grad = node_grads.pop(node)
             for hook in node._pre_hooks or ():
+                seen_outside.add(id(grad._data))
                 changed = hook(grad)
                 grad = grad if changed is None else changed
             if node in wanted_nodes:
                 captured[wanted_nodes[node]] = grad
-            input_grads = node.backward(grad)
+            input_grads = run_checked(node, grad) if anomaly else node.backward(grad)
             if not isinstance(input_grads, tuple):
                 input_grads = (input_grads,)
             for edge, (shape, dtype), input_grad in zip(node.next_edges, node.input_meta, input_grads):
@@ -120,17 +171,18 @@ def run_backward(roots: Sequence["Tensor"], root_grads: Sequence["Tensor | None"
                 node.release()
         for leaf, grad in leaf_grads.values():             # a leaf's hooks see its whole gradient, once
             for hook in leaf._hooks or ():
+                seen_outside.add(id(grad._data))
                 changed = hook(grad)
                 grad = grad if changed is None else changed
             leaf_grads[id(leaf)] = (leaf, grad)
+        for leaf_id, (leaf, grad) in leaf_grads.items():
+            if capturing:
+                if leaf_id in wanted_leaves:
+                    captured[leaf_id] = grad
+                continue
+            exclusive = id(grad._data) not in seen_outside and not leaf._hooks
+            seen_outside.add(id(grad._data))           # one array is never the .grad of two leaves
+            accumulate_grad(leaf, grad, create_graph=create_graph, exclusive=exclusive)
     finally:
         _state.grad_enabled = previous
-
-    for leaf_id, (leaf, grad) in leaf_grads.items():
-        if capturing:
-            if leaf_id in wanted_leaves:
-                captured[leaf_id] = grad
-        else:
-            grad = grad if create_graph else grad.detach()
-            leaf.grad = grad if leaf.grad is None else (leaf.grad + grad if create_graph else (leaf.grad + grad).detach())
     return captured

@@ -14,23 +14,29 @@ An instance of the class *is* the tape node (``tensor.grad_fn``). It remembers:
 * ``listed_inputs`` - which inputs ``next_functions`` shows (all but integer and bool tensors);
 * what backward needs, and nothing more: the inputs when ``keeps_inputs``, the output's array when
   ``keeps_output``, plus whatever raw arrays forward stored in ``self.saved``. These are freed after
-  backward unless ``retain_graph`` is asked for.
+  backward unless ``retain_graph`` is asked for;
+* ``forward_stack`` - only in anomaly mode (``autograd.detect_anomaly``): where forward was called.
+
+An op with ``is_view`` whose output really shares its input's memory also gives the output a
+:class:`ViewInfo`, so that an in-place change through any view can rebase the history (CopySlices).
 """
 from __future__ import annotations
 
 import itertools
+import re
 import weakref
 from typing import TYPE_CHECKING, Any, Callable, ClassVar
 
 import numpy as np
 
-from .. import _device
+from .. import _device, _dtype
+from .anomaly import _anomaly, capture_stack
 from .grad_mode import _state
 
 if TYPE_CHECKING:
     from ..tensor import Tensor
 
-__all__ = ["Function", "AccumulateGrad", "RemovableHandle"]
+__all__ = ["Function", "AccumulateGrad", "RemovableHandle", "ViewInfo", "replay_view"]
 
 _creation_counter = itertools.count()
 
@@ -71,6 +77,7 @@ class Function:
     _saved_output: Any = None
     _freed: bool = False
     _pre_hooks: list[Callable[["Tensor"], "Tensor | None"]] | None = None
+    forward_stack: Any = None  # in anomaly mode: the stack of the forward call that recorded this node
 
     # -------------------------------------------------------------- what subclasses write
     def forward(self, *arrays: Any) -> Any:
@@ -104,25 +111,31 @@ class Function:
         if isinstance(out, np.generic):  # NumPy returns scalars for 0-d results
             out = np.asarray(out)
         result = Tensor._from_array(out, _device.array_device(out) if cls.changes_device else dev)
-        if cls.is_view:
-            result._version_cell = inputs[0]._version_cell
         if (cls.differentiable and _state.grad_enabled and result.dtype.is_floating_point
-                and any(t._requires_grad for t in inputs)):
+                and any(t.requires_grad for t in inputs)):
             fn._record(inputs, result)
+        if cls.is_view and _device.xp_of(dev).may_share_memory(out, inputs[0]._data):  # reshape may copy
+            result._version_cell = inputs[0]._version_cell
+            result._view = ViewInfo.extend(inputs[0], cls, params, result._version_cell[0])
         return result
 
     def _record(self, inputs: tuple["Tensor", ...], result: "Tensor") -> None:
         self.sequence_nr = next(_creation_counter)
-        self.next_edges = tuple(
-            (t.grad_fn if t.grad_fn is not None else t) if t.requires_grad else None for t in inputs)
+        edges = []
+        for t in inputs:
+            node = t.grad_fn
+            edges.append(None if not t.requires_grad else t if node is None else node)
+        self.next_edges = tuple(edges)
         self.input_meta = tuple((t.shape, t.dtype) for t in inputs)
         self.listed_inputs = tuple(t.dtype.is_floating_point or t._wrapped for t in inputs)
         if self.keeps_inputs:
             self._saved_inputs = tuple((t, t._version_cell[0]) for t in inputs)
         if self.keeps_output:
             self._saved_output = (result._data, result._version_cell, result._version_cell[0])
-        result.requires_grad = True
-        result.grad_fn = self
+        if _anomaly.enabled:
+            self.forward_stack = capture_stack()
+        result._requires_grad = True
+        result._grad_fn = self
 
     # -------------------------------------------------------------- what backward reads
     @property
@@ -136,7 +149,8 @@ class Function:
         if self._saved_inputs is None:
             raise RuntimeError(FREED_MESSAGE)
         for t, version in self._saved_inputs:
-            _check_version(self, t._version_cell[0], version, t.shape)
+            if t._version_cell[0] != version:
+                _raise_modified(t._version_cell[0], version, t.shape, t.dtype, t.device, t.grad_fn)
         return tuple(t for t, _ in self._saved_inputs)
 
     @property
@@ -147,7 +161,9 @@ class Function:
         if self._saved_output is None:
             raise RuntimeError(FREED_MESSAGE)
         data, cell, version = self._saved_output
-        _check_version(self, cell[0], version, data.shape)
+        if cell[0] != version:
+            _raise_modified(cell[0], version, data.shape, _dtype.from_numpy_dtype(data.dtype),
+                            _device.array_device(data), self)
         out = Tensor._from_array(data, _device.array_device(data))
         out.requires_grad, out.grad_fn = True, self
         return out
@@ -198,12 +214,18 @@ def _check_broadcast(shapes: list[tuple[int, ...]]) -> None:
         out = tuple(np.broadcast_shapes(out, shape))
 
 
-def _check_version(node: Function, now: int, then: int, shape: tuple[int, ...]) -> None:
-    if now != then:
-        raise RuntimeError(
-            "one of the variables needed for gradient computation has been modified by an inplace "
-            f"operation: [torch.FloatTensor [{', '.join(map(str, shape))}]], which is output 0 of "
-            f"{node.name()}, is at version {now}; expected version {then} instead.")
+def _raise_modified(now: int, then: int, shape: tuple[int, ...], dtype: Any, device: Any, producer: Any) -> None:
+    """PyTorch's error for a saved tensor changed in place since forward; ``producer`` made its values."""
+    kind = f"torch.{'cuda.' if device.type == 'cuda' else ''}{_dtype.torch_name(dtype)}Tensor"
+    made_by = "" if producer is None else f", which is output 0 of {re.sub(r'Backward[0-9]*$', '', producer.name())}"
+    hint = ("the backtrace further above shows the operation that failed to compute its gradient. The variable in "
+            "question was changed in there or anywhere later. Good luck!" if _anomaly.enabled else
+            "enable anomaly detection to find the operation that failed to compute its gradient, with "
+            "torch.autograd.set_detect_anomaly(True, check_nan=False).")
+    raise RuntimeError(
+        "one of the variables needed for gradient computation has been modified by an inplace operation: "
+        f"[{kind} [{', '.join(map(str, shape))}]]{made_by}, is at version {now}; expected version {then} instead. "
+        f"Hint: {hint}")
 
 
 class AccumulateGrad:
@@ -244,6 +266,53 @@ def weak_grad_setter(tensor: "Tensor") -> Callable[["Tensor"], None]:
 
     def store(grad: "Tensor") -> None:
         target = ref()
-        if target is not None:
-            target.grad = grad if target.grad is None else target.grad + grad
+        if target is not None:  # a copy: the same gradient may flow on and become some leaf's .grad
+            target.grad = grad.clone() if target.grad is None else target.grad + grad
     return store
+
+
+class ViewInfo:
+    """What a view remembers so autograd can redo it on its base (PyTorch's view replay).
+
+    * ``base``  - the tensor that owns the memory (never itself a view);
+    * ``steps`` - the view ops from ``base`` to the view, as ``(Function subclass, params)``;
+    * ``version`` - the shared version counter's value when the view's ``grad_fn`` was last derived;
+    * ``in_no_grad`` - the view was made with grad mode off, so it has no history to redo.
+
+    When the base's values change in place (through this view, a sibling view or the base itself) the
+    version moves on, and the view's next ``grad_fn`` is the replay of ``steps`` on the base's new history.
+    """
+
+    __slots__ = ("base", "steps", "version", "in_no_grad")
+
+    def __init__(self, base: "Tensor", steps: tuple[tuple[type[Function], dict[str, Any]], ...], version: int,
+                 in_no_grad: bool) -> None:
+        self.base, self.steps, self.version, self.in_no_grad = base, steps, version, in_no_grad
+
+    @staticmethod
+    def extend(source: "Tensor", cls: type[Function], params: dict[str, Any], version: int) -> "ViewInfo":
+        """The view info of ``cls.apply(source, **params)``: one more step from ``source``'s base."""
+        parent = source._view
+        if parent is None:
+            return ViewInfo(source, ((cls, params),), version, not _state.grad_enabled)
+        return ViewInfo(parent.base, parent.steps + ((cls, params),), version,
+                        parent.in_no_grad or not _state.grad_enabled)
+
+    def refresh(self, view: "Tensor") -> None:
+        """Give ``view`` the history of its steps redone on the base, after the base changed in place."""
+        self.version = view._version_cell[0]
+        if self.in_no_grad or (view._grad_fn is None and not self.base._requires_grad):
+            return
+        previous, _state.grad_enabled = _state.grad_enabled, True
+        try:
+            fresh = replay_view(self.steps, self.base)
+        finally:
+            _state.grad_enabled = previous
+        view._grad_fn, view._requires_grad = fresh._grad_fn, fresh._requires_grad
+
+
+def replay_view(steps: tuple[tuple[type[Function], dict[str, Any]], ...], tensor: "Tensor") -> "Tensor":
+    """Apply a view's ops (``ViewInfo.steps``) to ``tensor``, shaped like its base: differentiable, as any op."""
+    for cls, params in steps:
+        tensor = cls.apply(tensor, **params)
+    return tensor

@@ -1,9 +1,14 @@
 """In-place ops (``add_``, ``mul_``, ``zero_``, ``x[i] = v``...) built on their out-of-place twins.
 
-PyTorch's rules: a leaf that requires grad may only be changed under ``no_grad`` (an optimizer step);
-the result keeps the destination's dtype and shape; a non-leaf changed in place takes the op's node as
-its new ``grad_fn``; and its version counter goes up, so a backward that saved the old values refuses
-to run rather than give wrong gradients.
+PyTorch's rules: a leaf that requires grad (or a view of one) may only be changed under ``no_grad``
+(an optimizer step); the result keeps the destination's dtype and shape; a non-leaf changed in place
+takes the op's node as its new ``grad_fn``; and its version counter goes up, so a backward that saved
+the old values refuses to run rather than give wrong gradients.
+
+Changing a *view* in place changes its base too, so the base's history is rebased, as PyTorch's
+``CopySlices`` does: the base's new ``grad_fn`` is a :class:`CopySlices` node whose inputs are the
+base's old history and the op's result, and every view of the base redoes its view op on that new
+history (``autograd.function.ViewInfo``). Gradients then account for the in-place op.
 
 >>> import minitorch_lsm as torch
 >>> x = torch.zeros(3)
@@ -11,16 +16,29 @@ to run rather than give wrong gradients.
 tensor([2., 2., 2.])
 >>> x[1] = 5; x
 tensor([2., 5., 2.])
+>>> x = torch.tensor([1., 2., 3.], requires_grad=True)
+>>> y = x * 1
+>>> y[1:].mul_(2)
+tensor([4., 6.], grad_fn=<SliceBackward0>)
+>>> y.sum().backward(); x.grad
+tensor([1., 2., 2.])
 """
 from __future__ import annotations
 
 from typing import Any, Callable
 
-from .. import _dtype
+from .. import _device, _dtype
+from ..autograd.function import Function, ViewInfo, replay_view
 from ..autograd.grad_mode import _state
 from ..tensor import Tensor
 from . import elementwise as ew
 from ._util import as_operand
+
+NO_GRAD_VIEW_MESSAGE = (
+    "A view was created in no_grad mode and is being modified inplace with grad mode enabled. Given that this "
+    "use case is ambiguous and error-prone, it is forbidden. You can clarify your code by moving both the view "
+    "and the inplace either both inside the no_grad block (if you don't want the inplace to be tracked) or both "
+    "outside (if you want the inplace to be tracked).")
 
 
 def _can_cast(source: _dtype.dtype, target: _dtype.dtype) -> bool:
@@ -38,11 +56,11 @@ def modify(self: Tensor, compute: Callable[[Tensor], Tensor], others: tuple[Any,
     """
     recording = _state.grad_enabled and (self.requires_grad or any(
         isinstance(o, Tensor) and o.requires_grad for o in others))
-    if recording and self.requires_grad and self.grad_fn is None:
-        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+    view = self._view if recording else None
     if recording:
+        _check_may_record(self, view)
         before = Tensor._from_array(self._data.copy(), self.device)  # the old values, as backward may need them
-        before.grad_fn, before._requires_grad = self.grad_fn, self.requires_grad
+        before._grad_fn, before._requires_grad = self.grad_fn, self.requires_grad
         result = compute(before)
     else:
         result = compute(self)
@@ -58,10 +76,52 @@ def modify(self: Tensor, compute: Callable[[Tensor], Tensor], others: tuple[Any,
     except ValueError:
         raise RuntimeError("unsupported operation: more than one element of the written-to tensor refers to a single "
                            "memory location. Please clone() the tensor before performing the operation.") from None
-    if recording:
-        self.grad_fn, self._requires_grad = result.grad_fn, True
-    self._bump_version()
+    if view is not None:  # the write went into the base's memory: rebase the base's history
+        base = view.base
+        rebased = CopySlices.apply(base, result, steps=view.steps)
+        base._grad_fn, base._requires_grad = rebased.grad_fn, rebased.requires_grad
+    elif recording:
+        self._grad_fn, self._requires_grad = result.grad_fn, result.requires_grad
+    self._bump_version()  # moves the shared counter on: every view of the memory redoes its grad_fn
     return self
+
+
+def _check_may_record(self: Tensor, view: ViewInfo | None) -> None:
+    """Refuse, as PyTorch does, an in-place change autograd cannot account for."""
+    if view is None:
+        if self.requires_grad and self.grad_fn is None:
+            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+        return
+    if view.in_no_grad:
+        raise RuntimeError(NO_GRAD_VIEW_MESSAGE)
+    if view.base.requires_grad and view.base.grad_fn is None:
+        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
+
+
+class CopySlices(Function):
+    """The base after an in-place op wrote its result ``src`` into a view of it (PyTorch's CopySlices).
+
+    d new_base/d base = g with the view's positions zeroed; d new_base/d src = view(g).
+
+    ``forward`` returns the base's own array: the write has already happened, through the view's
+    memory. ``steps`` (the view ops from base to view, see ``ViewInfo``) are redone on the gradient.
+    """
+
+    node_name = "CopySlices"
+
+    def forward(self, base: Any, src: Any) -> Any:
+        return base
+
+    def backward(self, grad: Tensor) -> tuple[Tensor, Tensor]:
+        from .indexing import masked_fill
+
+        xp, shape = _device.xp_of(grad.device), tuple(grad.shape)
+        numbering = Tensor._from_array(xp.arange(grad.numel()).reshape(shape), grad.device)
+        positions = replay_view(self.steps, numbering)._data  # which base element each view element is
+        covered = xp.zeros(grad.numel(), dtype=bool)
+        covered[positions.reshape(-1)] = True
+        outside = masked_fill(grad, Tensor._from_array(covered.reshape(shape), grad.device), 0.0)
+        return outside, replay_view(self.steps, grad)
 
 
 def _replace_where(mask: Any, value: Any, s: Tensor) -> Tensor:
@@ -121,13 +181,26 @@ def copy_(self: Tensor, src: Tensor, non_blocking: bool = False) -> Tensor:
 
 
 def setitem(self: Tensor, index: Any, value: Any) -> None:
-    """``self[index] = value``: ``value`` (a number or a tensor) broadcast into the indexed positions."""
+    """``self[index] = value``: ``value`` (a number or a tensor) broadcast into the indexed positions.
+
+    Ints and slices select a view, which is then filled or copied into in place; integer and bool
+    tensors select positions, and the result is ``where(selected, value placed there, self)``.
+    """
     from .indexing import IndexAdd, _is_advanced, getitem, normalize_index
 
     idx = normalize_index(index, self.device)
+    if not _is_advanced(idx):  # as in PyTorch, x[1:] = v is x[1:].copy_(v): a view changed in place (CopySlices)
+        if not any(i is Ellipsis for i in idx):
+            idx += (Ellipsis,)  # so that NumPy gives a view, not a copy, of a single element
+        target = getitem(self, idx)
+        if isinstance(value, Tensor):
+            copy_(target, value.expand(target.shape))
+        else:
+            fill_(target, value)
+        return
     if not isinstance(value, Tensor):
         _dtype.check_fits(value, self.dtype)
-    elif _is_advanced(idx) and value.dtype is not self.dtype and not (  # x[mask] = 0-d is masked_fill_ in PyTorch
+    elif value.dtype is not self.dtype and not (  # x[mask] = 0-d is masked_fill_ in PyTorch
             value.ndim == 0 and len(idx) == 1 and getattr(idx[0], "dtype", None) == bool):
         raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
                            f"{_dtype.torch_name(self.dtype)} for the destination and {_dtype.torch_name(value.dtype)} "
