@@ -48,13 +48,15 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
             parser.error(f"--{name.replace('_', '-')} must be at least 1, got {getattr(args, name)}")
     if not (args.lr > 0 and math.isfinite(args.lr)):
         parser.error(f"--lr must be a positive number, got {args.lr}")
-    if Path(args.out).exists() and not Path(args.out).is_dir():
-        parser.error(f"--out {args.out}: exists and is not a folder")
     try:
         args.device = torch.device(args.device)
         torch.zeros(1, device=args.device)
     except RuntimeError as error:
         parser.error(f"--device {args.device}: {error}")
+    try:  # make the folder now, so a bad --out fails before training, not after
+        Path(args.out).mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        parser.error(f"--out {args.out}: cannot create the folder ({error.strerror or error})")
     return args
 
 
@@ -101,8 +103,8 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
                                          batch_size=args.batch_size, shuffle=True)
     history: dict[str, list[float]] = {"loss": [], "train_accuracy": [], "test_accuracy": []}
     started = time.perf_counter()
-    bar = tqdm(range(1, args.epochs + 1), desc="training", unit="epoch")
-    for epoch in bar:
+    bar = tqdm(total=args.epochs * len(loader), desc="training", unit="step")
+    for epoch in range(1, args.epochs + 1):
         total, count = 0.0, 0
         for images, labels in loader:
             optimizer.zero_grad()
@@ -111,10 +113,13 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
             optimizer.step()
             total += loss.item() * len(labels)
             count += len(labels)
+            bar.update()  # the running loss: the mean over this epoch's batches so far
+            bar.set_postfix(epoch=epoch, loss=f"{total / count:.4f}", refresh=False)
         history["loss"].append(total / count)
         history["train_accuracy"].append(accuracy(model, x_train, y_train))
         history["test_accuracy"].append(accuracy(model, x_test, y_test))
-        bar.set_postfix(loss=f"{total / count:.4f}", test_acc=f"{history['test_accuracy'][-1]:.3f}")
+        bar.set_postfix(epoch=epoch, loss=f"{total / count:.4f}", test_acc=f"{history['test_accuracy'][-1]:.3f}")
+    bar.close()
     return {"args": {k: str(v) for k, v in vars(args).items()}, "seconds": time.perf_counter() - started,
             "test_accuracy": history["test_accuracy"][-1], "history": history, "model": model}
 
@@ -142,7 +147,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     result = train(args)
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     torch.save(result.pop("model").state_dict(), out / "model.ckpt")
     (out / "metrics.json").write_text(json.dumps(result, indent=2))
     if not args.no_plot:
