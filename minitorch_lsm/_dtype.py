@@ -12,11 +12,12 @@ Each group is promoted on its own; a later group only changes the result when it
 higher *category* (bool < integer < floating) than what came before. Python floats count as the
 default dtype, Python ints as int64.
 
->>> import minitorch_lsm as torch
->>> (torch.tensor([1, 2]) + 2.5).dtype
-torch.float32
->>> (torch.tensor([1., 2.]) + torch.tensor(1., dtype=torch.float64)).dtype
-torch.float32
+Examples:
+    >>> import minitorch_lsm as torch
+    >>> (torch.tensor([1, 2]) + 2.5).dtype
+    torch.float32
+    >>> (torch.tensor([1., 2.]) + torch.tensor(1., dtype=torch.float64)).dtype
+    torch.float32
 """
 from __future__ import annotations
 
@@ -34,7 +35,13 @@ _builtin_bool, _builtin_int, _builtin_float = bool, int, float
 
 
 class dtype:  # noqa: N801 - the name mirrors torch.dtype
-    """A tensor element type such as ``torch.float32``; wraps the NumPy dtype that stores it."""
+    """A tensor element type such as ``torch.float32``; wraps the NumPy dtype that stores it.
+
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> torch.float16.is_floating_point, torch.int64.itemsize, torch.long
+        (True, 8, torch.int64)
+    """
 
     __slots__ = ("name", "np", "is_floating_point", "is_signed", "itemsize", "_torch_name")
 
@@ -80,6 +87,15 @@ def torch_name(d: dtype) -> str:
     return d._torch_name
 
 
+_CPP_NAMES = {"float16": "c10::Half", "float32": "float", "float64": "double", "uint8": "unsigned char",
+              "int8": "signed char", "int16": "short int", "int32": "int", "int64": "long int", "bool": "bool"}
+
+
+def cpp_name(d: dtype) -> str:
+    """The C++ type name some PyTorch messages print instead ('float', 'long int', 'c10::Half', ...)."""
+    return _CPP_NAMES[str(d).removeprefix("torch.")]
+
+
 def from_numpy_dtype(np_dtype: Any) -> dtype:
     """The dtype object for a NumPy dtype; TypeError for one PyTorch has no equivalent of."""
     try:
@@ -111,9 +127,10 @@ _global_default = [float32]
 def get_default_dtype() -> dtype:
     """The dtype Python floats and floating factories use (float32 unless changed).
 
-    >>> import minitorch_lsm as torch
-    >>> torch.get_default_dtype()
-    torch.float32
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> torch.get_default_dtype()
+        torch.float32
     """
     return _global_default[0]
 
@@ -121,10 +138,11 @@ def get_default_dtype() -> dtype:
 def set_default_dtype(d: dtype) -> None:
     """Set the default floating dtype; only float16/32/64 are allowed, as in PyTorch.
 
-    >>> import minitorch_lsm as torch
-    >>> torch.set_default_dtype(torch.float64); torch.tensor([1.5]).dtype
-    torch.float64
-    >>> torch.set_default_dtype(torch.float32)
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> torch.set_default_dtype(torch.float64); torch.tensor([1.5]).dtype
+        torch.float64
+        >>> torch.set_default_dtype(torch.float32)
     """
     d = as_dtype(d)
     if not d.is_floating_point:
@@ -138,11 +156,12 @@ def promote_types(a: dtype, b: dtype) -> dtype:
 
     Floating beats integer whatever the sizes (``int64 + float16 -> float16``), unlike NumPy.
 
-    >>> import minitorch_lsm as torch
-    >>> torch.promote_types(torch.int64, torch.float16)
-    torch.float16
-    >>> torch.promote_types(torch.uint8, torch.int8)
-    torch.int16
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> torch.promote_types(torch.int64, torch.float16)
+        torch.float16
+        >>> torch.promote_types(torch.uint8, torch.int8)
+        torch.int16
     """
     if a is b:
         return a
@@ -178,9 +197,10 @@ def scalar_dtype(value: Any) -> dtype:
 def result_type(*operands: Any) -> dtype:
     """The dtype of an elementwise op over tensors and Python scalars, by PyTorch's rules.
 
-    >>> import minitorch_lsm as torch
-    >>> torch.result_type(torch.tensor([1], dtype=torch.uint8), 300)
-    torch.uint8
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> torch.result_type(torch.tensor([1], dtype=torch.uint8), 300)
+        torch.uint8
     """
     groups: list[dtype | None] = [None, None, None]  # dimensioned, zero-dim, wrapped numbers
     for op in operands:
@@ -246,9 +266,10 @@ def check_fits(value: Any, d: dtype) -> None:
 class finfo:  # noqa: N801
     """Machine limits of a floating dtype: ``bits eps max min tiny resolution`` (as torch.finfo).
 
-    >>> import minitorch_lsm as torch
-    >>> torch.finfo(torch.float32).eps
-    1.1920928955078125e-07
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> torch.finfo(torch.float32).eps
+        1.1920928955078125e-07
     """
 
     def __init__(self, type: dtype | None = None) -> None:  # noqa: A002
@@ -269,9 +290,10 @@ class finfo:  # noqa: N801
 class iinfo:  # noqa: N801
     """Limits of an integer dtype: ``bits min max`` (as torch.iinfo).
 
-    >>> import minitorch_lsm as torch
-    >>> torch.iinfo(torch.uint8).max
-    255
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> torch.iinfo(torch.uint8).max
+        255
     """
 
     def __init__(self, type: dtype) -> None:  # noqa: A002

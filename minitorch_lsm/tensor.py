@@ -24,6 +24,7 @@ tensor([[2., 4.],
 """
 from __future__ import annotations
 
+import warnings
 from typing import Any, Callable, Iterator
 
 import numpy as np
@@ -48,20 +49,47 @@ class Size(tuple):
         return n
 
 
+NON_LEAF_GRAD_WARNING = (
+    "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad attribute won't be "
+    "populated during autograd.backward(). If you indeed want the .grad field to be populated for a non-leaf "
+    "Tensor, use .retain_grad() on the non-leaf Tensor. If you access the non-leaf Tensor by mistake, make sure "
+    "you access the leaf Tensor instead. See github.com/pytorch/pytorch/pull/30531 for more information.")
+
+
+def _check_assigned_grad(tensor: "Tensor", grad: Any) -> None:
+    """PyTorch's checks on ``tensor.grad = grad``: a Tensor of the same size, dtype and device."""
+    if not isinstance(grad, Tensor):
+        kind = type(grad)
+        name = kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__.split('.')[0]}.{kind.__name__}"
+        raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type {name}")
+    if grad.shape != tensor.shape:
+        raise RuntimeError(f"attempting to assign a gradient of size '{list(grad.shape)}' to a tensor of size "
+                           f"'{list(tensor.shape)}'. Please ensure that the gradient and the tensor are the same size")
+    if grad.dtype is not tensor.dtype:
+        raise RuntimeError(
+            f"attempting to assign a gradient with dtype '{_dtype.cpp_name(grad.dtype)}' to a tensor with grad_dtype "
+            f"'{_dtype.torch_name(tensor.dtype)}'. The gradient must match the tensor's grad_dtype (defaults to the "
+            "tensor's dtype). You can set the tensor's grad_dtype attribute with a specific dtype, or None to allow "
+            "any dtype. Set grad_dtype with caution. Diverging the dtypes of a tensor and its gradient may break "
+            "downstream systems that assume they match.")
+    if grad.device != tensor.device:
+        raise RuntimeError("assigned grad has data located on a different device")
+
+
 class Tensor:
     """A multi-dimensional array with a dtype, a device and (optionally) a gradient.
 
     Create tensors with the factories (``torch.tensor``, ``torch.zeros``, ...), not this class.
     """
 
-    __slots__ = ("_data", "dtype", "device", "_requires_grad", "grad", "_grad_fn", "_version_cell",
+    __slots__ = ("_data", "dtype", "device", "_requires_grad", "_grad", "_grad_fn", "_version_cell",
                  "_wrapped", "_hooks", "_retains_grad", "_view", "__weakref__")
     __array_priority__ = 1000  # make ``ndarray + tensor`` call Tensor.__radd__
 
     _data: Any
     dtype: DType
     device: _device.device
-    grad: "Tensor | None"
+    _grad: "Tensor | None"
     _grad_fn: Any
     _view: Any
 
@@ -73,7 +101,7 @@ class Tensor:
         t.dtype = _dtype.from_numpy_dtype(array.dtype)
         t.device = device
         t._requires_grad = t._retains_grad = False
-        t.grad = t._grad_fn = t._hooks = t._view = None
+        t._grad = t._grad_fn = t._hooks = t._view = None
         t._version_cell = [0]
         t._wrapped = wrapped
         return t
@@ -103,6 +131,22 @@ class Tensor:
             raise RuntimeError("only Tensors of floating point dtype can require gradients")  # sic: not the setter's words
         self.requires_grad = requires_grad
         return self
+
+    @property
+    def grad(self) -> "Tensor | None":
+        """The gradient that backward accumulated into this leaf (or a ``retain_grad()`` non-leaf), else None.
+
+        Reading it on another non-leaf warns, as in PyTorch: backward never fills it there.
+        """
+        if self._grad_fn is not None and not self._retains_grad:
+            warnings.warn(NON_LEAF_GRAD_WARNING, UserWarning, stacklevel=2)
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: "Tensor | None") -> None:
+        if value is not None:
+            _check_assigned_grad(self, value)
+        self._grad = value
 
     @property
     def grad_fn(self) -> Any:
@@ -176,7 +220,7 @@ class Tensor:
         if not self.requires_grad:
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
         if self.grad_fn is not None and not self._retains_grad:
-            self.grad_fn.register_prehook(weak_grad_setter(self))
+            self.grad_fn.retain_grad_hook = weak_grad_setter(self)
             self._retains_grad = True
 
     @property

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import threading
+import warnings
 import weakref
 
 import numpy as np
@@ -84,6 +85,33 @@ def test_retain_grad_accumulates_like_a_leaf() -> None:
         (y * y).sum().backward()
         grads.append(y.grad)
     assert_same(grads[0], grads[1], check_requires_grad=False)
+
+
+def test_retain_grad_sees_the_gradient_after_every_hook_like_torch() -> None:
+    grads = []
+    for lib in (mt, torch):
+        x = leaf(lib, [1.0, 2.0])
+        y = x * 2
+        y.retain_grad()
+        y.register_hook(lambda g: g * 10)  # registered after retain_grad, yet it shapes y.grad
+        (y * y).sum().backward()
+        grads.append((y.grad, x.grad))
+    assert_same(grads[0], grads[1], check_requires_grad=False)
+
+
+def test_reading_grad_of_a_non_leaf_warns_like_torch() -> None:
+    messages = []
+    for lib in (mt, torch):
+        y = leaf(lib, [1.0]) * 2
+        with pytest.warns(UserWarning) as caught:
+            assert y.grad is None
+        messages.append(str(caught[0].message).split(" (Triggered internally")[0])
+        assert caught[0].filename == __file__  # attributed to the line that reads .grad
+        y.retain_grad()
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            assert y.grad is None  # a non-leaf that retains its gradient: no warning
+    assert messages[0] == messages[1]
 
 
 # ---------------------------------------------------------------------- .grad owns its memory, as in torch

@@ -8,6 +8,7 @@
 """
 from __future__ import annotations
 
+import warnings
 from typing import TYPE_CHECKING, Any, Sequence
 
 from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
@@ -33,6 +34,13 @@ def _as_sequence(value: Any) -> list[Any]:
     return [value] if isinstance(value, Tensor) else list(value)
 
 
+CREATE_GRAPH_CYCLE_WARNING = (
+    "Using backward() with create_graph=True will create a reference cycle between the parameter and its "
+    "gradient which can cause a memory leak. We recommend using autograd.grad when creating the graph to avoid "
+    "this. If you have to use this function, make sure to reset the .grad fields of your parameters to None "
+    "after use to break the cycle and avoid the leak.")
+
+
 def backward(tensors: "Tensor | Sequence[Tensor]", grad_tensors: Any = None, retain_graph: bool | None = None,
              create_graph: bool = False, inputs: Any = None) -> None:
     """Accumulate the gradients of ``tensors`` into ``.grad`` of the leaves they depend on.
@@ -46,6 +54,8 @@ def backward(tensors: "Tensor | Sequence[Tensor]", grad_tensors: Any = None, ret
     if len(grads) != len(roots):
         raise RuntimeError(f"got {len(roots)} tensors and {len(grads)} gradients")
     retain = create_graph if retain_graph is None else retain_graph
+    if create_graph:
+        warnings.warn(CREATE_GRAPH_CYCLE_WARNING, UserWarning, stacklevel=2)
     if inputs is None:
         run_backward(roots, grads, retain_graph=retain, create_graph=create_graph)
         return

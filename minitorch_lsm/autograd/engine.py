@@ -159,6 +159,8 @@ def run_backward(roots: Sequence["Tensor"], root_grads: Sequence["Tensor | None"
                 seen_outside.add(id(grad._data))
                 changed = hook(grad)
                 grad = grad if changed is None else changed
+            if node.retain_grad_hook is not None:  # after the user's hooks, as in PyTorch
+                node.retain_grad_hook(grad)
             if node in wanted_nodes:
                 captured[wanted_nodes[node]] = grad
             input_grads = run_checked(node, grad) if anomaly else node.backward(grad)

@@ -77,6 +77,7 @@ class Function:
     _saved_output: Any = None
     _freed: bool = False
     _pre_hooks: list[Callable[["Tensor"], "Tensor | None"]] | None = None
+    retain_grad_hook: Callable[["Tensor"], None] | None = None  # set by ``retain_grad()``; runs after _pre_hooks
     forward_stack: Any = None  # in anomaly mode: the stack of the forward call that recorded this node
 
     # -------------------------------------------------------------- what subclasses write
