@@ -44,7 +44,7 @@ def fit_to_input(grad: "Tensor", shape: tuple[int, ...], dtype: Any) -> "Tensor"
     If ``x`` of shape (3, 1) was broadcast to (2, 3, 4), its gradient is summed over dim 0 (added)
     and dim 2 (stretched from 1), giving (3, 1) again.
     """
-    if grad.shape != shape:
+    if grad._data.shape != shape:
         extra = grad.ndim - len(shape)
         stretched = tuple(extra + i for i, n in enumerate(shape) if n == 1 and grad.shape[extra + i] != 1)
         dims = tuple(range(extra)) + stretched
@@ -134,12 +134,20 @@ def run_backward(roots: Sequence["Tensor"], root_grads: Sequence["Tensor | None"
     seen_outside: set[int] = set()  # arrays that someone else may hold: given by the caller or shown to a hook
     anomaly = _anomaly.enabled
 
+    def total(a: Tensor, b: Tensor) -> Tensor:
+        """Two gradients for the same place (same shape and dtype): a recorded add only when the
+        backward itself is being differentiated, else a plain array add without tape overhead."""
+        if create_graph:
+            return a + b
+        with np.errstate(all="ignore"):
+            return Tensor._from_array(a._data + b._data, a.device)
+
     def send(edge: Any, grad: Tensor) -> None:
         if isinstance(edge, Tensor):                       # a leaf: its gradient waits until the end
             prior = leaf_grads.get(id(edge))
-            leaf_grads[id(edge)] = (edge, grad if prior is None else prior[1] + grad)
+            leaf_grads[id(edge)] = (edge, grad if prior is None else total(prior[1], grad))
         elif edge in node_grads:
-            node_grads[edge] = node_grads[edge] + grad
+            node_grads[edge] = total(node_grads[edge], grad)
         else:
             node_grads[edge] = grad
             heapq.heappush(heap, (-edge.sequence_nr, id(edge), edge))

@@ -25,7 +25,7 @@ from __future__ import annotations
 import itertools
 import re
 import weakref
-from typing import TYPE_CHECKING, Any, Callable, ClassVar
+from typing import Any, Callable, ClassVar
 
 import numpy as np
 
@@ -33,8 +33,7 @@ from .. import _device, _dtype
 from .anomaly import _anomaly, capture_stack
 from .grad_mode import _state
 
-if TYPE_CHECKING:
-    from ..tensor import Tensor
+from ..tensor import Tensor
 
 __all__ = ["Function", "AccumulateGrad", "RemovableHandle", "ViewInfo", "replay_view"]
 
@@ -92,17 +91,17 @@ class Function:
     def apply(cls, *inputs: "Tensor", **params: Any) -> "Tensor":
         """Run ``forward`` on the inputs' arrays and, when grad mode is on and an input requires grad,
         record this op as one node on the tape. ``params`` become attributes of the node."""
-        from ..tensor import Tensor
-
         fn = cls.__new__(cls)
         if params:
             fn.__dict__.update(params)
         dev = inputs[0].device
+        needs_grad = False
         for t in inputs:
-            if t.device != dev:
+            if t.device is not dev and t.device != dev:
                 raise RuntimeError(
                     "Expected all tensors to be on the same device, but found at least two devices, "
                     f"{dev} and {t.device}!")
+            needs_grad = needs_grad or t._requires_grad
         with np.errstate(all="ignore"):  # inf and nan are results here, as in torch, not warnings
             try:
                 out = fn.forward(*[t._data for t in inputs])
@@ -112,8 +111,7 @@ class Function:
         if isinstance(out, np.generic):  # NumPy returns scalars for 0-d results
             out = np.asarray(out)
         result = Tensor._from_array(out, _device.array_device(out) if cls.changes_device else dev)
-        if (cls.differentiable and _state.grad_enabled and result.dtype.is_floating_point
-                and any(t.requires_grad for t in inputs)):
+        if needs_grad and cls.differentiable and _state.grad_enabled and result.dtype.is_floating_point:
             fn._record(inputs, result)
         if cls.is_view and _device.xp_of(dev).may_share_memory(out, inputs[0]._data):  # reshape may copy
             result._version_cell = inputs[0]._version_cell
@@ -125,9 +123,9 @@ class Function:
         edges = []
         for t in inputs:
             node = t.grad_fn
-            edges.append(None if not t.requires_grad else t if node is None else node)
+            edges.append(None if not t._requires_grad else t if node is None else node)
         self.next_edges = tuple(edges)
-        self.input_meta = tuple((t.shape, t.dtype) for t in inputs)
+        self.input_meta = tuple((t._data.shape, t.dtype) for t in inputs)
         self.listed_inputs = tuple(t.dtype.is_floating_point or t._wrapped for t in inputs)
         if self.keeps_inputs:
             self._saved_inputs = tuple((t, t._version_cell[0]) for t in inputs)
@@ -157,8 +155,6 @@ class Function:
     @property
     def output(self) -> "Tensor":
         """The forward output, rebuilt from its saved array and linked back to this node."""
-        from ..tensor import Tensor
-
         if self._saved_output is None:
             raise RuntimeError(FREED_MESSAGE)
         data, cell, version = self._saved_output
@@ -186,8 +182,6 @@ class Function:
 
         Integer and bool tensors (indices, masks) can never carry a gradient and, as in PyTorch, get no entry.
         """
-        from ..tensor import Tensor
-
         return tuple(((AccumulateGrad(e) if isinstance(e, Tensor) else e), 0)
                      for e, listed in zip(self.next_edges, self.listed_inputs) if listed)
 
