@@ -114,14 +114,12 @@ def _smuggle_grad(param: Any, grad: Any) -> None:
     try:
         param.grad = grad
     except (RuntimeError, TypeError):
-        if not isinstance(grad, mt.Tensor):
-            pytest.skip("a gradient that is not a Tensor can no longer be assigned")
         param.grad = mt.zeros_like(param)
         param.grad.data = grad
 
 
 @pytest.mark.parametrize("optimizer", list(OPTIMIZERS))
-@pytest.mark.parametrize("mistake", list(BAD_GRADS))
+@pytest.mark.parametrize("mistake", [name for name in BAD_GRADS if name != "numpy-array"])  # refused at assignment
 def test_a_step_with_a_bad_gradient_raises_like_torch_and_changes_nothing(optimizer: str, mistake: str) -> None:
     theirs, _ = trained(torch, optimizer)
     _, torch_error = outcome(lambda: setattr(list(theirs.parameters())[-1], "grad", BAD_GRADS[mistake](torch)))
