@@ -12,15 +12,16 @@ A tensor holds
 The math methods (``x.exp()``, ``x.sum(1)``, ``x @ y``...) are the functions of ``ops/``, attached in
 ``ops/__init__.py``; this file holds what is specific to the container.
 
->>> import minitorch_lsm as torch
->>> x = torch.tensor([[1., 2.], [3., 4.]], requires_grad=True)
->>> y = (x * x).sum()
->>> y
-tensor(30., grad_fn=<SumBackward0>)
->>> y.backward()
->>> x.grad
-tensor([[2., 4.],
-        [6., 8.]])
+Examples:
+    >>> import minitorch_lsm as torch
+    >>> x = torch.tensor([[1., 2.], [3., 4.]], requires_grad=True)
+    >>> y = (x * x).sum()
+    >>> y
+    tensor(30., grad_fn=<SumBackward0>)
+    >>> y.backward()
+    >>> x.grad
+    tensor([[2., 4.],
+            [6., 8.]])
 """
 from __future__ import annotations
 
@@ -36,13 +37,25 @@ __all__ = ["Tensor", "Size"]
 
 
 class Size(tuple):
-    """A tensor's shape: a tuple of ints that prints as ``torch.Size([2, 3])``."""
+    """A tensor's shape: a tuple of ints that prints as ``torch.Size([2, 3])`` and compares equal to the plain tuple.
+
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> torch.zeros(2, 3).shape, torch.zeros(2, 3).shape == (2, 3)
+        (torch.Size([2, 3]), True)
+    """
 
     def __repr__(self) -> str:
         return f"torch.Size([{', '.join(map(str, self))}])"
 
     def numel(self) -> int:
-        """The number of elements a tensor of this shape holds."""
+        """The number of elements a tensor of this shape holds: the product of the sizes (1 for ``Size([])``).
+
+        Examples:
+            >>> import minitorch_lsm as torch
+            >>> torch.Size([2, 3, 4]).numel(), torch.Size([]).numel()
+            (24, 1)
+        """
         n = 1
         for s in self:
             n *= s
@@ -80,6 +93,12 @@ class Tensor:
     """A multi-dimensional array with a dtype, a device and (optionally) a gradient.
 
     Create tensors with the factories (``torch.tensor``, ``torch.zeros``, ...), not this class.
+
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> x = torch.tensor([[1., 2.], [3., 4.]])
+        >>> x.dtype, x.device, x.shape
+        (torch.float32, device(type='cpu'), torch.Size([2, 2]))
     """
 
     __slots__ = ("_data", "dtype", "device", "_requires_grad", "_grad", "_grad_fn", "_version_cell",
@@ -88,7 +107,21 @@ class Tensor:
 
     _data: Any
     dtype: DType
+    """The type of every element: Python floats give the default dtype (float32), ints int64, bools bool.
+
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> torch.tensor([1, 2]).dtype, torch.tensor([1., 2.]).dtype
+        (torch.int64, torch.float32)
+    """
     device: _device.device
+    """Where the data lives: ``device(type='cpu')``, or ``device(type='cuda', index=i)`` on a GPU.
+
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> torch.zeros(2).device
+        device(type='cpu')
+    """
     _grad: "Tensor | None"
     _grad_fn: Any
     _view: Any
@@ -109,7 +142,17 @@ class Tensor:
     # ------------------------------------------------------------------ autograd state
     @property
     def requires_grad(self) -> bool:
-        """Whether autograd records ops on this tensor."""
+        """Whether autograd records ops on this tensor: set on a leaf, and true for the result of any
+        recorded op (grad mode on) with an input that requires grad.
+
+        Only floating point tensors can require grad; only a leaf's flag can be assigned.
+
+        Examples:
+            >>> import minitorch_lsm as torch
+            >>> x = torch.ones(2, requires_grad=True)
+            >>> x.requires_grad, (x * 2).requires_grad, x.detach().requires_grad
+            (True, True, False)
+        """
         view = self._view
         if view is not None and view.version != self._version_cell[0]:
             view.refresh(self)
@@ -126,7 +169,13 @@ class Tensor:
         self._requires_grad = bool(value)
 
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
-        """Set ``requires_grad`` in place and return self."""
+        """Set ``requires_grad`` in place (on a leaf) and return self.
+
+        Examples:
+            >>> import minitorch_lsm as torch
+            >>> torch.zeros(2).requires_grad_()
+            tensor([0., 0.], requires_grad=True)
+        """
         if requires_grad and not self.dtype.is_floating_point:
             raise RuntimeError("only Tensors of floating point dtype can require gradients")  # sic: not the setter's words
         self.requires_grad = requires_grad
@@ -136,7 +185,15 @@ class Tensor:
     def grad(self) -> "Tensor | None":
         """The gradient that backward accumulated into this leaf (or a ``retain_grad()`` non-leaf), else None.
 
-        Reading it on another non-leaf warns, as in PyTorch: backward never fills it there.
+        Each backward adds to it: ``x.grad += d(output)/dx``. Reading it on another non-leaf warns, as in
+        PyTorch: backward never fills it there. Assigning checks the value has the tensor's shape, dtype and device.
+
+        Examples:
+            >>> import minitorch_lsm as torch
+            >>> x = torch.tensor([1., 2.], requires_grad=True)
+            >>> (x * x).sum().backward()
+            >>> x.grad
+            tensor([2., 4.])
         """
         if self._grad_fn is not None and not self._retains_grad:
             warnings.warn(NON_LEAF_GRAD_WARNING, UserWarning, stacklevel=2)
@@ -154,6 +211,12 @@ class Tensor:
 
         A view whose base changed in place since its node was made gets a new one first: the view
         redone on the base's new history, as PyTorch regenerates a view's ``grad_fn``.
+
+        Examples:
+            >>> import minitorch_lsm as torch
+            >>> x = torch.ones(2, requires_grad=True)
+            >>> (x * 2).grad_fn.name(), x.grad_fn
+            ('MulBackward0', None)
         """
         view = self._view
         if view is not None and view.version != self._version_cell[0]:
@@ -177,7 +240,15 @@ class Tensor:
 
     @property
     def is_leaf(self) -> bool:
-        """True for tensors not produced by a recorded op (their ``.grad`` is filled by backward)."""
+        """True for tensors not produced by a recorded op (``grad_fn is None``); backward fills the ``.grad``
+        of the leaves that require grad.
+
+        Examples:
+            >>> import minitorch_lsm as torch
+            >>> x = torch.ones(2, requires_grad=True)
+            >>> x.is_leaf, (x * 2).is_leaf, torch.ones(2).is_leaf
+            (True, False, True)
+        """
         return self.grad_fn is None
 
     @property
@@ -188,13 +259,28 @@ class Tensor:
         self._version_cell[0] += 1
 
     def detach(self) -> "Tensor":
-        """A tensor sharing this one's data, cut off from the graph (``requires_grad=False``)."""
+        """A tensor sharing this one's data, cut off from the graph (``requires_grad=False``).
+
+        Examples:
+            >>> import minitorch_lsm as torch
+            >>> x = torch.ones(2, requires_grad=True)
+            >>> d = x.detach(); d[0] = 5.
+            >>> x
+            tensor([5., 1.], requires_grad=True)
+        """
         out = Tensor._from_array(self._data, self.device)
         out._version_cell = self._version_cell
         return out
 
     def detach_(self) -> "Tensor":
-        """Cut this tensor off from the graph in place, making it a leaf (a view cannot: use ``detach()``)."""
+        """Cut this tensor off from the graph in place, making it a leaf (a view cannot: use ``detach()``).
+
+        Examples:
+            >>> import minitorch_lsm as torch
+            >>> y = torch.ones(2, requires_grad=True) * 2
+            >>> y.detach_(), y.is_leaf
+            (tensor([2., 2.]), True)
+        """
         if self._view is not None:
             raise RuntimeError(
                 "Can't detach views in-place. Use detach() instead. If you are using DistributedDataParallel (DDP) "
@@ -206,7 +292,16 @@ class Tensor:
 
     @property
     def data(self) -> "Tensor":
-        """The same values as a detached tensor (``x.data``); assigning replaces the values."""
+        """The same values as a detached tensor (``x.data``); assigning replaces the values (and dtype,
+        device), keeping the tensor's autograd flags.
+
+        Examples:
+            >>> import minitorch_lsm as torch
+            >>> w = torch.ones(2, requires_grad=True)
+            >>> w.data = torch.tensor([3., 4.])
+            >>> w, w.data
+            (tensor([3., 4.], requires_grad=True), tensor([3., 4.]))
+        """
         return self.detach()
 
     @data.setter
@@ -214,7 +309,15 @@ class Tensor:
         self._data, self.dtype, self.device = value._data, value.dtype, value.device
 
     def retain_grad(self) -> None:
-        """Keep ``.grad`` for this non-leaf tensor after backward."""
+        """Keep ``.grad`` for this non-leaf tensor after backward (on a leaf it changes nothing).
+
+        Examples:
+            >>> import minitorch_lsm as torch
+            >>> x = torch.tensor([1., 2.], requires_grad=True)
+            >>> y = x * 3; y.retain_grad()
+            >>> (y * y).sum().backward(); y.grad
+            tensor([ 6., 12.])
+        """
         from .autograd.function import weak_grad_setter
 
         if not self.requires_grad:
@@ -225,20 +328,34 @@ class Tensor:
 
     @property
     def retains_grad(self) -> bool:
-        """True for a non-leaf tensor after ``retain_grad()``."""
+        """True for a non-leaf tensor after ``retain_grad()``.
+
+        Examples:
+            >>> import minitorch_lsm as torch
+            >>> y = torch.ones(1, requires_grad=True) * 2
+            >>> y.retain_grad(); y.retains_grad
+            True
+        """
         return self._retains_grad
 
     def register_hook(self, hook: Callable[["Tensor"], "Tensor | None"]) -> Any:
         """Call ``hook(grad)`` when this tensor's gradient is computed; a returned tensor replaces it.
 
         Returns a handle whose ``remove()`` unregisters the hook.
+
+        Examples:
+            >>> import minitorch_lsm as torch
+            >>> x = torch.tensor([1., 2.], requires_grad=True)
+            >>> handle = x.register_hook(lambda g: g * 10)
+            >>> (x * x).sum().backward(); x.grad
+            tensor([20., 40.])
         """
         from .autograd.function import RemovableHandle
 
         if not self.requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self.grad_fn is not None:
-            return self.grad_fn.register_prehook(hook)
+            return self.grad_fn._register_tensor_hook(hook)
         if self._hooks is None:
             self._hooks = []
         self._hooks.append(hook)
@@ -246,7 +363,16 @@ class Tensor:
 
     def backward(self, gradient: "Tensor | None" = None, retain_graph: bool | None = None,
                  create_graph: bool = False, inputs: Any = None) -> None:
-        """Accumulate d(self)/d(leaf) into each leaf's ``.grad``; see ``autograd.backward``."""
+        """Accumulate ``gradient`` times d(self)/d(leaf) into each leaf's ``.grad``; see ``autograd.backward``.
+
+        ``gradient`` (d(loss)/d(self)) may be left out for a one-element tensor: it is then 1.
+
+        Examples:
+            >>> import minitorch_lsm as torch
+            >>> x = torch.tensor([1., 2., 3.], requires_grad=True)
+            >>> (x * 2).backward(torch.tensor([1., 0.1, 0.01])); x.grad
+            tensor([2.0000, 0.2000, 0.0200])
+        """
         from .autograd import backward
 
         backward(self, gradient, retain_graph, create_graph, inputs=inputs)
@@ -254,11 +380,24 @@ class Tensor:
     # ------------------------------------------------------------------ shape and size
     @property
     def shape(self) -> Size:
-        """The size of each dimension, as ``torch.Size``."""
+        """The size of each dimension, as ``torch.Size``.
+
+        Examples:
+            >>> import minitorch_lsm as torch
+            >>> torch.zeros(2, 3).shape
+            torch.Size([2, 3])
+        """
         return Size(self._data.shape)
 
     def size(self, dim: int | None = None) -> Any:
-        """The shape, or the length of dimension ``dim``."""
+        """The shape, or the length of dimension ``dim`` (negative dims count from the end).
+
+        Examples:
+            >>> import minitorch_lsm as torch
+            >>> x = torch.zeros(2, 3)
+            >>> x.size(), x.size(0), x.size(-1)
+            (torch.Size([2, 3]), 2, 3)
+        """
         if dim is None:
             return self.shape
         from .ops._util import normalize_dim
@@ -266,32 +405,84 @@ class Tensor:
 
     @property
     def ndim(self) -> int:
-        """The number of dimensions."""
+        """The number of dimensions: ``len(x.shape)``.
+
+        Examples:
+            >>> import minitorch_lsm as torch
+            >>> torch.zeros(2, 3).ndim, torch.tensor(5.).ndim
+            (2, 0)
+        """
         return self._data.ndim
 
     def dim(self) -> int:
-        """The number of dimensions."""
+        """The number of dimensions: ``len(x.shape)``, the same as ``x.ndim``.
+
+        Examples:
+            >>> import minitorch_lsm as torch
+            >>> torch.zeros(2, 3, 4).dim()
+            3
+        """
         return self._data.ndim
 
     def ndimension(self) -> int:
+        """The number of dimensions: an older name for ``dim()``.
+
+        Examples:
+            >>> import minitorch_lsm as torch
+            >>> torch.tensor(5.).ndimension()
+            0
+        """
         return self._data.ndim
 
     def numel(self) -> int:
-        """The number of elements."""
+        """The number of elements: the product of the sizes.
+
+        Examples:
+            >>> import minitorch_lsm as torch
+            >>> torch.zeros(2, 3).numel()
+            6
+        """
         return int(self._data.size)
 
     def nelement(self) -> int:
+        """The number of elements: another name for ``numel()``.
+
+        Examples:
+            >>> import minitorch_lsm as torch
+            >>> torch.zeros(4, 0).nelement(), torch.tensor(1.).nelement()
+            (0, 1)
+        """
         return int(self._data.size)
 
     def element_size(self) -> int:
-        """Bytes per element."""
+        """Bytes per element: ``dtype.itemsize``.
+
+        Examples:
+            >>> import minitorch_lsm as torch
+            >>> torch.zeros(2).element_size(), torch.zeros(2, dtype=torch.float64).element_size()
+            (4, 8)
+        """
         return self.dtype.itemsize
 
     def is_floating_point(self) -> bool:
+        """True if the dtype is a floating point type (float16, float32, float64).
+
+        Examples:
+            >>> import minitorch_lsm as torch
+            >>> torch.tensor([1.]).is_floating_point(), torch.tensor([1]).is_floating_point()
+            (True, False)
+        """
         return self.dtype.is_floating_point
 
     @property
     def is_cuda(self) -> bool:
+        """True if the tensor lives on a GPU (``device.type == 'cuda'``).
+
+        Examples:
+            >>> import minitorch_lsm as torch
+            >>> torch.ones(2).is_cuda
+            False
+        """
         return self.device.type == "cuda"
 
     def __len__(self) -> int:
@@ -306,17 +497,38 @@ class Tensor:
 
     # ------------------------------------------------------------------ leaving the framework
     def item(self) -> Any:
-        """The value of a one-element tensor as a Python number."""
+        """The value of a one-element tensor (of any shape) as a Python number.
+
+        Examples:
+            >>> import minitorch_lsm as torch
+            >>> torch.tensor([[2.5]]).item(), torch.tensor(3).item()
+            (2.5, 3)
+        """
         if self.numel() != 1:
             raise RuntimeError(f"a Tensor with {self.numel()} elements cannot be converted to Scalar")
         return self._data.reshape(()).item()
 
     def tolist(self) -> Any:
-        """The values as (nested) Python lists of Python numbers."""
+        """The values as (nested) Python lists of Python numbers; a 0-d tensor gives a number.
+
+        Examples:
+            >>> import minitorch_lsm as torch
+            >>> torch.tensor([[1, 2], [3, 4]]).tolist()
+            [[1, 2], [3, 4]]
+        """
         return _device.move(self._data, _device.CPU).tolist()
 
     def numpy(self, *, force: bool = False) -> np.ndarray:
-        """The NumPy array behind a cpu tensor (shared, not copied)."""
+        """The NumPy array behind a cpu tensor (shared, not copied); ``force=True`` also copies from a GPU
+        and allows a tensor that requires grad.
+
+        Examples:
+            >>> import minitorch_lsm as torch
+            >>> x = torch.tensor([1., 2.])
+            >>> a = x.numpy(); a[0] = 7.
+            >>> x
+            tensor([7., 2.])
+        """
         if self.device.type != "cpu":
             if force:
                 return _device.move(self._data, _device.CPU)
@@ -383,6 +595,12 @@ class Tensor:
         """``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(other)``, plus ``copy=``.
 
         Returns self when nothing changes (unless ``copy=True``); the move is differentiable.
+
+        Examples:
+            >>> import minitorch_lsm as torch
+            >>> x = torch.tensor([1.5, -2.5])
+            >>> x.to(torch.int64), x.to('cpu') is x
+            (tensor([ 1, -2]), True)
         """
         from .ops.elementwise import to_dtype_device
 
@@ -390,39 +608,127 @@ class Tensor:
         return to_dtype_device(self, dt or self.dtype, dev or self.device, copy)
 
     def cpu(self) -> "Tensor":
+        """A copy in cpu memory, or self if the tensor is already there: ``to('cpu')``.
+
+        Examples:
+            >>> import minitorch_lsm as torch
+            >>> x = torch.ones(2)
+            >>> x.cpu() is x
+            True
+        """
         return self.to("cpu")
 
     def cuda(self, device: Any = None) -> "Tensor":
+        """A copy on a GPU (the current one, or ``device``), or self if it is already there.
+
+        Examples:
+            The example needs a GPU, so the test suite skips it:
+
+            >>> import minitorch_lsm as torch
+            >>> torch.ones(2).cuda()  # doctest: +SKIP
+            tensor([1., 1.], device='cuda:0')
+        """
         return self.to(_device.as_device(device if device is not None else "cuda"))
 
     def type_as(self, other: "Tensor") -> "Tensor":
+        """This tensor cast to ``other``'s dtype: ``to(other.dtype)``.
+
+        Examples:
+            >>> import minitorch_lsm as torch
+            >>> torch.tensor([1, 2]).type_as(torch.zeros(1, dtype=torch.float64))
+            tensor([1., 2.], dtype=torch.float64)
+        """
         return self.to(other.dtype)
 
     def float(self) -> "Tensor":
+        """Cast to float32: ``to(torch.float32)``.
+
+        Examples:
+            >>> import minitorch_lsm as torch
+            >>> torch.tensor([1, 2]).float()
+            tensor([1., 2.])
+        """
         return self.to(_dtype.float32)
 
     def double(self) -> "Tensor":
+        """Cast to float64: ``to(torch.float64)``.
+
+        Examples:
+            >>> import minitorch_lsm as torch
+            >>> torch.tensor([1, 2]).double()
+            tensor([1., 2.], dtype=torch.float64)
+        """
         return self.to(_dtype.float64)
 
     def half(self) -> "Tensor":
+        """Cast to float16: ``to(torch.float16)``, rounding to the nearest half-precision value
+        (beyond 65504, the largest one, that is inf).
+
+        Examples:
+            >>> import minitorch_lsm as torch
+            >>> torch.tensor([1.5, 70000.]).half()
+            tensor([1.5000,    inf], dtype=torch.float16)
+        """
         return self.to(_dtype.float16)
 
     def long(self) -> "Tensor":
+        """Cast to int64: ``to(torch.int64)``; floats are truncated toward zero.
+
+        Examples:
+            >>> import minitorch_lsm as torch
+            >>> torch.tensor([1.7, -1.7]).long()
+            tensor([ 1, -1])
+        """
         return self.to(_dtype.int64)
 
     def int(self) -> "Tensor":
+        """Cast to int32: ``to(torch.int32)``; floats are truncated toward zero.
+
+        Examples:
+            >>> import minitorch_lsm as torch
+            >>> torch.tensor([1.7, -1.7]).int()
+            tensor([ 1, -1], dtype=torch.int32)
+        """
         return self.to(_dtype.int32)
 
     def short(self) -> "Tensor":
+        """Cast to int16: ``to(torch.int16)``; integers wrap around modulo 2**16.
+
+        Examples:
+            >>> import minitorch_lsm as torch
+            >>> torch.tensor([7, 40000]).short()
+            tensor([     7, -25536], dtype=torch.int16)
+        """
         return self.to(_dtype.int16)
 
     def byte(self) -> "Tensor":
+        """Cast to uint8: ``to(torch.uint8)``; integers wrap around modulo 2**8.
+
+        Examples:
+            >>> import minitorch_lsm as torch
+            >>> torch.tensor([-1, 256]).byte()
+            tensor([255,   0], dtype=torch.uint8)
+        """
         return self.to(_dtype.uint8)
 
     def bool(self) -> "Tensor":
+        """Cast to bool: ``to(torch.bool)``; nonzero is True.
+
+        Examples:
+            >>> import minitorch_lsm as torch
+            >>> torch.tensor([0., 0.5, -2.]).bool()
+            tensor([False,  True,  True])
+        """
         return self.to(_dtype.bool)
 
     def type(self, dtype: Any = None) -> Any:
+        """Without an argument, the legacy type name (``'torch.FloatTensor'``); with a dtype, ``to(dtype)``.
+
+        Examples:
+            >>> import minitorch_lsm as torch
+            >>> torch.ones(2).type(), torch.ones(2).type(torch.int64)
+            ('torch.FloatTensor', tensor([1, 1]))
+        """
         if dtype is None:
             return f"torch.{'cuda.' if self.is_cuda else ''}{_dtype.torch_name(self.dtype)}Tensor"
         return self.to(dtype)

@@ -99,6 +99,22 @@ def test_retain_grad_sees_the_gradient_after_every_hook_like_torch() -> None:
     assert_same(grads[0], grads[1], check_requires_grad=False)
 
 
+def test_node_prehooks_take_tuples_and_run_after_tensor_hooks_like_torch() -> None:
+    results = []
+    for lib in (mt, torch):
+        x = leaf(lib, [1.0, 2.0])
+        y = x * 3
+        order = []
+        y.grad_fn.register_prehook(lambda grads: order.append(("node", type(grads).__name__)) or (grads[0] + 1,))
+        y.retain_grad()
+        y.register_hook(lambda g: order.append(("tensor", type(g).__name__)) or g * 10)
+        (y * y).sum().backward()
+        results.append((order, y.grad, x.grad))
+    assert results[0][0] == [(kind, "Tensor" if kind == "tensor" else "tuple") for kind, _ in results[1][0]]
+    assert [kind for kind, _ in results[0][0]] == [kind for kind, _ in results[1][0]]
+    assert_same(results[0][1:], results[1][1:], check_requires_grad=False)
+
+
 def test_reading_grad_of_a_non_leaf_warns_like_torch() -> None:
     messages = []
     for lib in (mt, torch):

@@ -43,6 +43,14 @@ def fit_to_input(grad: "Tensor", shape: tuple[int, ...], dtype: Any) -> "Tensor"
 
     If ``x`` of shape (3, 1) was broadcast to (2, 3, 4), its gradient is summed over dim 0 (added)
     and dim 2 (stretched from 1), giving (3, 1) again.
+
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> from minitorch_lsm.autograd.engine import fit_to_input
+        >>> fit_to_input(torch.ones(2, 3, 4), (3, 1), torch.float64)  # each entry sums 2 * 4 ones
+        tensor([[8.],
+                [8.],
+                [8.]], dtype=torch.float64)
     """
     if grad._data.shape != shape:
         extra = grad.ndim - len(shape)
@@ -91,6 +99,15 @@ def accumulate_grad(leaf: "Tensor", grad: "Tensor", *, create_graph: bool, exclu
     is, otherwise as a copy, so that ``.grad`` always owns its memory. With ``create_graph`` it is
     always a (differentiable) copy, since the graph of the gradient may hold the array. Later gradients
     are added in place (``leaf.grad`` stays the same tensor) unless ``create_graph``: ``.grad + grad``.
+
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> from minitorch_lsm.autograd.engine import accumulate_grad
+        >>> w = torch.zeros(2, requires_grad=True)
+        >>> for g in (torch.ones(2), torch.tensor([1., 2.])):
+        ...     accumulate_grad(w, g, create_graph=False, exclusive=True)
+        >>> w.grad
+        tensor([2., 3.])
     """
     from ..tensor import Tensor
 
@@ -121,6 +138,14 @@ def run_backward(roots: Sequence["Tensor"], root_grads: Sequence["Tensor | None"
     Without ``capture`` (``Tensor.backward``) leaf gradients are accumulated into ``.grad``. With
     ``capture`` (``autograd.grad``) nothing is accumulated; the gradients reaching the captured
     tensors are returned, keyed by ``id(tensor)``.
+
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> from minitorch_lsm.autograd.engine import run_backward
+        >>> x = torch.tensor([3.], requires_grad=True)
+        >>> found = run_backward([x * x], [None], retain_graph=False, create_graph=False, capture=[x])
+        >>> found[id(x)], x.grad is None
+        (tensor([6.]), True)
     """
     from ..tensor import Tensor
 
@@ -163,12 +188,16 @@ def run_backward(roots: Sequence["Tensor"], root_grads: Sequence["Tensor | None"
         while heap:
             node = heapq.heappop(heap)[2]
             grad = node_grads.pop(node)
-            for hook in node._pre_hooks or ():
+            for hook in node._tensor_hooks or ():
                 seen_outside.add(id(grad._data))
                 changed = hook(grad)
                 grad = grad if changed is None else changed
-            if node.retain_grad_hook is not None:  # after the user's hooks, as in PyTorch
+            if node.retain_grad_hook is not None:  # after the tensor's hooks, as in PyTorch
                 node.retain_grad_hook(grad)
+            for node_hook in node._pre_hooks or ():
+                seen_outside.add(id(grad._data))
+                replaced = node_hook((grad,))
+                grad = grad if replaced is None else replaced[0]
             if node in wanted_nodes:
                 captured[wanted_nodes[node]] = grad
             input_grads = run_checked(node, grad) if anomaly else node.backward(grad)

@@ -57,7 +57,22 @@ class Function:
     * ``changes_device``: the output lives on another device than the inputs (``to('cuda')``).
 
     The node's name (``MulBackward0``) is the class name plus ``Backward0`` unless ``node_name`` says
-    otherwise, so ``grad_fn`` prints the way PyTorch's does.
+    otherwise, so ``grad_fn`` prints the way PyTorch's does. (PyTorch's own ``autograd.Function`` has a
+    different API: static ``forward(ctx, ...)``/``backward(ctx, ...)``.)
+
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> from minitorch_lsm.autograd import Function
+        >>> class Cube(Function):                  # d x**3 = 3 x**2 dx
+        ...     keeps_inputs = True
+        ...     def forward(self, x):
+        ...         return x ** 3
+        ...     def backward(self, grad):
+        ...         (x,) = self.inputs
+        ...         return grad * 3 * x ** 2
+        >>> x = torch.tensor([2.], requires_grad=True)
+        >>> y = Cube.apply(x); y.backward(); y, x.grad
+        (tensor([8.], grad_fn=<CubeBackward0>), tensor([12.]))
     """
 
     keeps_inputs: ClassVar[bool] = False
@@ -75,22 +90,57 @@ class Function:
     _saved_inputs: tuple[tuple["Tensor", int], ...] | None = None
     _saved_output: Any = None
     _freed: bool = False
-    _pre_hooks: list[Callable[["Tensor"], "Tensor | None"]] | None = None
-    retain_grad_hook: Callable[["Tensor"], None] | None = None  # set by ``retain_grad()``; runs after _pre_hooks
+    # Hooks run in PyTorch's order: the output tensor's hooks, then retain_grad's store, then node pre-hooks.
+    _tensor_hooks: list[Callable[["Tensor"], "Tensor | None"]] | None = None
+    retain_grad_hook: Callable[["Tensor"], None] | None = None
+    _pre_hooks: list[Callable[[tuple["Tensor", ...]], Any]] | None = None
     forward_stack: Any = None  # in anomaly mode: the stack of the forward call that recorded this node
 
     # -------------------------------------------------------------- what subclasses write
     def forward(self, *arrays: Any) -> Any:
+        """The output array, computed from the inputs' raw arrays (NumPy or CuPy); no autograd here.
+
+        Examples:
+            >>> import numpy as np
+            >>> from minitorch_lsm.autograd import Function
+            >>> class Twice(Function):
+            ...     def forward(self, x):
+            ...         return x * 2
+            >>> Twice().forward(np.array([1., 2.]))
+            array([2., 4.])
+        """
         raise NotImplementedError
 
     def backward(self, grad: "Tensor") -> "Tensor | None | tuple[Tensor | None, ...]":
+        """Given ``grad`` = d(loss)/d(output), d(loss)/d(input) for each input (a tuple if several; None
+        for an input that needs none), written with Tensor ops.
+
+        Examples:
+            >>> import minitorch_lsm as torch
+            >>> node = (torch.tensor([2.], requires_grad=True) * torch.tensor([5.])).grad_fn
+            >>> with torch.no_grad():  # d(a * b) = (g * b, g * a); b needs no gradient
+            ...     print(node.backward(torch.ones(1)))
+            (tensor([5.]), None)
+        """
         raise NotImplementedError(f"{self.name()} has no backward")
 
     # -------------------------------------------------------------- running an op
     @classmethod
     def apply(cls, *inputs: "Tensor", **params: Any) -> "Tensor":
         """Run ``forward`` on the inputs' arrays and, when grad mode is on and an input requires grad,
-        record this op as one node on the tape. ``params`` become attributes of the node."""
+        record this op as one node on the tape. ``params`` become attributes of the node.
+
+        Examples:
+            >>> import minitorch_lsm as torch
+            >>> from minitorch_lsm.autograd import Function
+            >>> class Scale(Function):
+            ...     def forward(self, x):
+            ...         return x * self.factor
+            ...     def backward(self, grad):
+            ...         return grad * self.factor
+            >>> Scale.apply(torch.ones(2, requires_grad=True), factor=3.0)
+            tensor([3., 3.], grad_fn=<ScaleBackward0>)
+        """
         fn = cls.__new__(cls)
         if params:
             fn.__dict__.update(params)
@@ -139,12 +189,24 @@ class Function:
     # -------------------------------------------------------------- what backward reads
     @property
     def needs_input_grad(self) -> tuple[bool, ...]:
-        """For each input, whether its gradient goes anywhere (backward may skip the others)."""
+        """For each input, whether its gradient goes anywhere (backward may skip the others).
+
+        Examples:
+            >>> import minitorch_lsm as torch
+            >>> (torch.ones(1, requires_grad=True) * torch.ones(1)).grad_fn.needs_input_grad
+            (True, False)
+        """
         return tuple(edge is not None for edge in self.next_edges)
 
     @property
     def inputs(self) -> tuple["Tensor", ...]:
-        """The input tensors, checked against in-place changes since forward."""
+        """The input tensors (kept when ``keeps_inputs``), checked against in-place changes since forward.
+
+        Examples:
+            >>> import minitorch_lsm as torch
+            >>> (torch.tensor([2.], requires_grad=True) * torch.tensor([5.])).grad_fn.inputs
+            (tensor([2.], requires_grad=True), tensor([5.]))
+        """
         if self._saved_inputs is None:
             raise RuntimeError(FREED_MESSAGE)
         for t, version in self._saved_inputs:
@@ -154,7 +216,14 @@ class Function:
 
     @property
     def output(self) -> "Tensor":
-        """The forward output, rebuilt from its saved array and linked back to this node."""
+        """The forward output (kept when ``keeps_output``), rebuilt from its saved array and linked back
+        to this node.
+
+        Examples:
+            >>> import minitorch_lsm as torch
+            >>> torch.tensor([0.], requires_grad=True).exp().grad_fn.output
+            tensor([1.], grad_fn=<ExpBackward0>)
+        """
         if self._saved_output is None:
             raise RuntimeError(FREED_MESSAGE)
         data, cell, version = self._saved_output
@@ -166,14 +235,30 @@ class Function:
         return out
 
     def release(self) -> None:
-        """Drop what backward kept alive (after a backward without ``retain_graph``)."""
+        """Drop what backward kept alive (after a backward without ``retain_graph``); a second backward then raises.
+
+        Examples:
+            >>> import minitorch_lsm as torch
+            >>> node = (torch.ones(1, requires_grad=True) * 2).grad_fn
+            >>> node.release(); node.inputs  # doctest: +ELLIPSIS
+            Traceback (most recent call last):
+              ...
+            RuntimeError: Trying to backward through the graph a second time ...
+        """
         if self._saved_inputs is not None or self._saved_output is not None or self.saved is not None:
             self._saved_inputs = self._saved_output = self.saved = None
             self._freed = True
 
     # -------------------------------------------------------------- introspection, as torch
     def name(self) -> str:
-        """The node's name as PyTorch prints it, e.g. ``MulBackward0`` (``node_name`` may be set per node)."""
+        """The node's name as PyTorch prints it, e.g. ``MulBackward0`` (``node_name`` may be set per node).
+
+        Examples:
+            >>> import minitorch_lsm as torch
+            >>> x = torch.ones(1, requires_grad=True)
+            >>> (x * x).grad_fn.name(), x.exp().grad_fn.name()
+            ('MulBackward0', 'ExpBackward0')
+        """
         return self.node_name or f"{type(self).__name__}Backward0"
 
     @property
@@ -181,16 +266,42 @@ class Function:
         """For each floating input: ``(node, 0)``; a leaf shows as its ``AccumulateGrad``, a constant as None.
 
         Integer and bool tensors (indices, masks) can never carry a gradient and, as in PyTorch, get no entry.
+
+        Examples:
+            >>> import minitorch_lsm as torch
+            >>> x = torch.ones(2, requires_grad=True)
+            >>> ((mul, i),) = (x * 2).exp().grad_fn.next_functions
+            >>> mul.name(), i, [node is None for node, _ in mul.next_functions]
+            ('MulBackward0', 0, [False, True])
         """
         return tuple(((AccumulateGrad(e) if isinstance(e, Tensor) else e), 0)
                      for e, listed in zip(self.next_edges, self.listed_inputs) if listed)
 
-    def register_prehook(self, hook: Callable[["Tensor"], "Tensor | None"]) -> "RemovableHandle":
-        """Run ``hook(grad)`` on the gradient arriving at this node before its backward."""
+    def register_prehook(self, hook: Callable[[tuple["Tensor", ...]], Any]) -> "RemovableHandle":
+        """Run ``hook(grad_outputs)`` before this node's backward, as PyTorch's ``Node.register_prehook``:
+        it gets a tuple of gradients (one per output) and may return a tuple that replaces them.
+
+        It runs after the hooks of the output tensor (``register_hook``) and after ``retain_grad``.
+        Returns a handle whose ``remove()`` unregisters the hook.
+
+        Examples:
+            >>> import minitorch_lsm as torch
+            >>> x = torch.ones(2, requires_grad=True); y = x * 2
+            >>> handle = y.grad_fn.register_prehook(lambda grads: (grads[0] * 10,))
+            >>> y.sum().backward(); x.grad
+            tensor([20., 20.])
+        """
         if self._pre_hooks is None:
             self._pre_hooks = []
         self._pre_hooks.append(hook)
         return RemovableHandle(self._pre_hooks, hook)
+
+    def _register_tensor_hook(self, hook: Callable[["Tensor"], "Tensor | None"]) -> "RemovableHandle":
+        """``output.register_hook(hook)`` for this node's output: ``hook(grad)`` may return a replacement."""
+        if self._tensor_hooks is None:
+            self._tensor_hooks = []
+        self._tensor_hooks.append(hook)
+        return RemovableHandle(self._tensor_hooks, hook)
 
     def __repr__(self) -> str:
         return f"<{self.name()} object at {id(self):#x}>"
@@ -224,7 +335,14 @@ def _raise_modified(now: int, then: int, shape: tuple[int, ...], dtype: Any, dev
 
 
 class AccumulateGrad:
-    """The node PyTorch shows for a leaf in ``next_functions``: it adds gradients into ``variable.grad``."""
+    """The node PyTorch shows for a leaf in ``next_functions``: it adds gradients into ``variable.grad``.
+
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> x = torch.ones(2, requires_grad=True)
+        >>> (x * 2).grad_fn.next_functions[0][0].variable is x
+        True
+    """
 
     def __init__(self, variable: "Tensor") -> None:
         self.variable = variable
@@ -232,6 +350,14 @@ class AccumulateGrad:
 
     @staticmethod
     def name() -> str:
+        """``'AccumulateGrad'``; PyTorch's C++ node says ``'torch::autograd::AccumulateGrad'`` (a known difference).
+
+        Examples:
+            >>> import minitorch_lsm as torch
+            >>> x = torch.ones(2, requires_grad=True)
+            >>> (x * 2).grad_fn.next_functions[0][0].name()  # doctest: +SKIP
+            'torch::autograd::AccumulateGrad'
+        """
         return "AccumulateGrad"
 
     def __eq__(self, other: object) -> bool:
@@ -245,18 +371,43 @@ class AccumulateGrad:
 
 
 class RemovableHandle:
-    """What ``register_hook`` returns: ``handle.remove()`` takes the hook off again."""
+    """What ``register_hook`` returns: ``handle.remove()`` takes the hook off again.
+
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> handle = torch.ones(1, requires_grad=True).register_hook(lambda g: g)
+        >>> type(handle).__name__
+        'RemovableHandle'
+    """
 
     def __init__(self, hooks: list[Any], hook: Any) -> None:
         self.hooks, self.hook = hooks, hook
 
     def remove(self) -> None:
+        """Unregister the hook (doing it twice is harmless).
+
+        Examples:
+            >>> import minitorch_lsm as torch
+            >>> x = torch.ones(1, requires_grad=True)
+            >>> handle = x.register_hook(lambda g: g * 10); handle.remove()
+            >>> (x * 3).sum().backward(); x.grad
+            tensor([3.])
+        """
         if self.hook in self.hooks:
             self.hooks.remove(self.hook)
 
 
 def weak_grad_setter(tensor: "Tensor") -> Callable[["Tensor"], None]:
-    """A hook for ``retain_grad``: stores the gradient on a non-leaf without keeping it alive."""
+    """A hook for ``retain_grad``: stores (a copy of) the gradient on a non-leaf, adding to what is there,
+    without keeping the tensor alive.
+
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> from minitorch_lsm.autograd.function import weak_grad_setter
+        >>> w = torch.zeros(1); store = weak_grad_setter(w)
+        >>> store(torch.tensor([5.])); store(torch.tensor([1.])); w.grad
+        tensor([6.])
+    """
     ref = weakref.ref(tensor)
 
     def store(grad: "Tensor") -> None:
@@ -276,6 +427,13 @@ class ViewInfo:
 
     When the base's values change in place (through this view, a sibling view or the base itself) the
     version moves on, and the view's next ``grad_fn`` is the replay of ``steps`` on the base's new history.
+
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> base = torch.zeros(3, requires_grad=True).clone()
+        >>> info = base[1:]._view
+        >>> info.base is base, [cls.__name__ for cls, _ in info.steps]
+        (True, ['Slice'])
     """
 
     __slots__ = ("base", "steps", "version", "in_no_grad")
@@ -286,7 +444,15 @@ class ViewInfo:
 
     @staticmethod
     def extend(source: "Tensor", cls: type[Function], params: dict[str, Any], version: int) -> "ViewInfo":
-        """The view info of ``cls.apply(source, **params)``: one more step from ``source``'s base."""
+        """The view info of ``cls.apply(source, **params)``: one more step from ``source``'s base.
+
+        Examples:
+            >>> import minitorch_lsm as torch
+            >>> base = torch.zeros(2, 3)
+            >>> info = base[1:].t()._view  # extended twice: a slice, then a transpose
+            >>> info.base is base, len(info.steps)
+            (True, 2)
+        """
         parent = source._view
         if parent is None:
             return ViewInfo(source, ((cls, params),), version, not _state.grad_enabled)
@@ -294,7 +460,15 @@ class ViewInfo:
                         parent.in_no_grad or not _state.grad_enabled)
 
     def refresh(self, view: "Tensor") -> None:
-        """Give ``view`` the history of its steps redone on the base, after the base changed in place."""
+        """Give ``view`` the history of its steps redone on the base, after the base changed in place.
+
+        Examples:
+            >>> import minitorch_lsm as torch
+            >>> x = torch.ones(3, requires_grad=True)
+            >>> base = x.clone(); view = base[1:]
+            >>> _ = base.mul_(2); view.sum().backward(); x.grad  # the view now depends on x through mul_
+            tensor([0., 2., 2.])
+        """
         self.version = view._version_cell[0]
         if self.in_no_grad or (view._grad_fn is None and not self.base._requires_grad):
             return
@@ -307,7 +481,15 @@ class ViewInfo:
 
 
 def replay_view(steps: tuple[tuple[type[Function], dict[str, Any]], ...], tensor: "Tensor") -> "Tensor":
-    """Apply a view's ops (``ViewInfo.steps``) to ``tensor``, shaped like its base: differentiable, as any op."""
+    """Apply a view's ops (``ViewInfo.steps``) to ``tensor``, shaped like its base: differentiable, as any op.
+
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> from minitorch_lsm.autograd.function import replay_view
+        >>> steps = torch.zeros(3)[1:]._view.steps
+        >>> replay_view(steps, torch.tensor([1., 2., 3.]))
+        tensor([2., 3.])
+    """
     for cls, params in steps:
         tensor = cls.apply(tensor, **params)
     return tensor
