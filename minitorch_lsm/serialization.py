@@ -17,11 +17,12 @@ allocation or code execution (nothing is unpickled; a tensor's bytes must be in 
 numbers, strings, None, and lists, tuples and dicts of them (state dicts, optimizer state) round-trip
 bit for bit.
 
->>> import io, minitorch_lsm as torch
->>> buffer = io.BytesIO()
->>> torch.save({"w": torch.tensor([1.5, 2.5]), "step": 3}, buffer)
->>> _ = buffer.seek(0); torch.load(buffer)
-{'w': tensor([1.5000, 2.5000]), 'step': 3}
+Examples:
+    >>> import io, minitorch_lsm as torch
+    >>> buffer = io.BytesIO()
+    >>> torch.save({"w": torch.tensor([1.5, 2.5]), "step": 3}, buffer)
+    >>> _ = buffer.seek(0); torch.load(buffer)
+    {'w': tensor([1.5000, 2.5000]), 'step': 3}
 """
 from __future__ import annotations
 
@@ -50,7 +51,16 @@ __all__ = ["save", "load", "CheckpointError"]
 
 
 class CheckpointError(RuntimeError):
-    """The file is not a minitorch_lsm checkpoint, or it is truncated or corrupted."""
+    """The file is not a minitorch_lsm checkpoint, or it is truncated or corrupted (a RuntimeError).
+
+    Examples:
+        >>> import io, minitorch_lsm as torch
+        >>> try:
+        ...     torch.load(io.BytesIO(b"MTLSMCK1 and then garbage"))
+        ... except torch.serialization.CheckpointError as error:
+        ...     print(isinstance(error, RuntimeError), error)
+        True cannot load <BytesIO object>: checkpoint is truncated: only 25 bytes
+    """
 
 
 # ---------------------------------------------------------------------- saving
@@ -85,7 +95,17 @@ def _encode(obj: Any, tensors: list[Tensor], depth: int = 0, memo: dict[int, int
 
 
 def save(obj: Any, f: str | os.PathLike[str] | BinaryIO, **kwargs: Any) -> None:
-    """Write ``obj`` (tensors, numbers, strings, None and nested lists/tuples/dicts) to a path or binary file."""
+    """Write ``obj`` (tensors, numbers, strings, None and nested lists/tuples/dicts) to a path or binary file.
+
+    A tensor that appears twice (tied weights) is stored once and loads as one tensor again.
+
+    Examples:
+        >>> import io, minitorch_lsm as torch
+        >>> w = torch.tensor([1., 2.]); buffer = io.BytesIO()
+        >>> torch.save([w, w], buffer); _ = buffer.seek(0)
+        >>> a, b = torch.load(buffer); a is b
+        True
+    """
     tensors: list[Tensor] = []
     tree = _encode(obj, tensors)
     chunks, entries, offset = [], [], 0
@@ -255,6 +275,13 @@ def load(f: str | os.PathLike[str] | BinaryIO, map_location: Any = None, weights
 
     Raises :class:`CheckpointError`, naming the file, for anything but an intact checkpoint (OSErrors such
     as a missing file pass through; asking for a GPU that is not there is a plain RuntimeError, as in torch).
+
+    Examples:
+        >>> import io, minitorch_lsm as torch
+        >>> buffer = io.BytesIO(); torch.save(torch.nn.Parameter(torch.ones(2)), buffer); _ = buffer.seek(0)
+        >>> torch.load(buffer, map_location="cpu")
+        Parameter containing:
+        tensor([1., 1.], requires_grad=True)
     """
     where = _describe(f)
     raw = _read(f)  # OSErrors (no such file, a folder...) pass through, as in torch

@@ -1,10 +1,11 @@
 """Autograd: the tape (``Function`` nodes), the engine, grad mode, anomaly detection, gradient checking.
 
->>> import minitorch_lsm as torch
->>> x = torch.tensor(3., requires_grad=True)
->>> (dx,) = torch.autograd.grad(x ** 3, x, create_graph=True)
->>> dx, torch.autograd.grad(dx, x)[0]
-(tensor(27., grad_fn=<MulBackward0>), tensor(18.))
+Examples:
+    >>> import minitorch_lsm as torch
+    >>> x = torch.tensor(3., requires_grad=True)
+    >>> (dx,) = torch.autograd.grad(x ** 3, x, create_graph=True)
+    >>> dx, torch.autograd.grad(dx, x)[0]
+    (tensor(27., grad_fn=<MulBackward0>), tensor(18.))
 """
 from __future__ import annotations
 
@@ -47,7 +48,13 @@ def backward(tensors: "Tensor | Sequence[Tensor]", grad_tensors: Any = None, ret
 
     ``grad_tensors`` is d(loss)/d(tensors) (may be omitted for one-element tensors). The graph's saved
     tensors are freed afterwards unless ``retain_graph`` (which defaults to ``create_graph``).
-    ``inputs`` limits accumulation to those tensors.
+    ``inputs`` limits accumulation to those tensors. Each leaf gets ``leaf.grad += sum_i J_i^T grad_tensors[i]``.
+
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> x = torch.tensor([1., 2.], requires_grad=True)
+        >>> torch.autograd.backward([x * x, x.sum()], [torch.ones(2), torch.tensor(10.)]); x.grad
+        tensor([12., 14.])
     """
     roots = _as_sequence(tensors)
     grads = _as_sequence(grad_tensors) if grad_tensors is not None else [None] * len(roots)
@@ -79,6 +86,13 @@ def grad(outputs: "Tensor | Sequence[Tensor]", inputs: "Tensor | Sequence[Tensor
     """The gradients of ``outputs`` with respect to ``inputs``, returned rather than accumulated.
 
     With ``create_graph=True`` the result is itself differentiable (gradients of gradients).
+    ``.grad`` is left alone.
+
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> x = torch.tensor([1., 2.], requires_grad=True)
+        >>> torch.autograd.grad((x ** 3).sum(), x), x.grad is None
+        ((tensor([ 3., 12.]),), True)
     """
     from .._creation import zeros_like
 

@@ -8,22 +8,23 @@ error: ...`` with that stored stack. Off, it costs one attribute check per recor
 
 As in PyTorch the mode is one switch for the whole process, not per thread (unlike grad mode).
 
->>> import warnings
->>> import minitorch_lsm as torch
->>> x = torch.tensor([-1.0, 1.0], requires_grad=True)
->>> with warnings.catch_warnings(record=True) as caught:
-...     warnings.simplefilter("always")
-...     with torch.autograd.detect_anomaly():
-...         y = x.sqrt()       # sqrt(-1) is nan, and so is its gradient
-...         try:
-...             y.sum().backward()
-...         except RuntimeError as error:
-...             print(error)
-Function 'SqrtBackward0' returned nan values in its 0th output.
->>> print(str(caught[-1].message).splitlines()[-1].strip())
-y = x.sqrt()       # sqrt(-1) is nan, and so is its gradient
->>> torch.autograd.is_anomaly_enabled()   # torch.is_anomaly_enabled() in PyTorch
-False
+Examples:
+    >>> import warnings
+    >>> import minitorch_lsm as torch
+    >>> x = torch.tensor([-1.0, 1.0], requires_grad=True)
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     with torch.autograd.detect_anomaly():
+    ...         y = x.sqrt()       # sqrt(-1) is nan, and so is its gradient
+    ...         try:
+    ...             y.sum().backward()
+    ...         except RuntimeError as error:
+    ...             print(error)
+    Function 'SqrtBackward0' returned nan values in its 0th output.
+    >>> [line.strip() for line in str(caught[-1].message).splitlines() if "x.sqrt()" in line]
+    ['y = x.sqrt()       # sqrt(-1) is nan, and so is its gradient']
+    >>> torch.is_anomaly_enabled()
+    False
 """
 from __future__ import annotations
 
@@ -53,17 +54,43 @@ _anomaly = _AnomalyState()
 
 
 def is_anomaly_enabled() -> bool:
-    """True while anomaly detection is on (``torch.is_anomaly_enabled``)."""
+    """True while anomaly detection is on (``torch.is_anomaly_enabled``).
+
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> with torch.autograd.set_detect_anomaly(True):
+        ...     print(torch.is_anomaly_enabled())
+        True
+        >>> torch.is_anomaly_enabled()
+        False
+    """
     return _anomaly.enabled
 
 
 def is_anomaly_check_nan_enabled() -> bool:
-    """True when anomaly mode also raises on nan gradients (``torch.is_anomaly_check_nan_enabled``)."""
+    """True when anomaly mode also raises on nan gradients (``torch.is_anomaly_check_nan_enabled``).
+
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> with torch.autograd.set_detect_anomaly(True, check_nan=False):
+        ...     print(torch.is_anomaly_check_nan_enabled())
+        False
+        >>> torch.is_anomaly_check_nan_enabled()
+        True
+    """
     return _anomaly.check_nan
 
 
 def set_anomaly_enabled(enabled: bool, check_nan: bool = True) -> None:
-    """Turn anomaly detection on or off now (``torch.set_anomaly_enabled``); no warning, no restoring."""
+    """Turn anomaly detection on or off now (``torch.set_anomaly_enabled``); no warning, no restoring.
+
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> torch.set_anomaly_enabled(True); torch.is_anomaly_enabled()
+        True
+        >>> torch.set_anomaly_enabled(False); torch.is_anomaly_enabled()
+        False
+    """
     _anomaly.enabled, _anomaly.check_nan = bool(enabled), bool(check_nan)
 
 
@@ -104,9 +131,9 @@ class detect_anomaly(_AnomalyContext):  # noqa: N801 - mirrors torch.autograd.de
         >>> with warnings.catch_warnings():
         ...     warnings.simplefilter("ignore")
         ...     with torch.autograd.detect_anomaly(check_nan=False):
-        ...         print(torch.autograd.anomaly.is_anomaly_check_nan_enabled())
+        ...         print(torch.is_anomaly_check_nan_enabled())
         False
-        >>> torch.autograd.anomaly.is_anomaly_check_nan_enabled()
+        >>> torch.is_anomaly_check_nan_enabled()
         True
     """
 
@@ -123,9 +150,9 @@ class set_detect_anomaly(_AnomalyContext):  # noqa: N801 - mirrors torch.autogra
     Examples:
         >>> import minitorch_lsm as torch
         >>> with torch.autograd.set_detect_anomaly(True):
-        ...     torch.autograd.is_anomaly_enabled()
+        ...     torch.is_anomaly_enabled()
         True
-        >>> torch.autograd.is_anomaly_enabled()
+        >>> torch.is_anomaly_enabled()
         False
     """
 
@@ -157,6 +184,13 @@ def capture_stack() -> traceback.StackSummary:
     """The caller's stack, minus the innermost frames that belong to the op machinery.
 
     Source lines are looked up only if the stack is ever printed.
+
+    Examples:
+        >>> from minitorch_lsm.autograd.anomaly import capture_stack
+        >>> def forward_step():
+        ...     return capture_stack()
+        >>> forward_step()[-1].name
+        'forward_step'
     """
     frames = traceback.StackSummary.extract(traceback.walk_stack(sys._getframe(1)), lookup_lines=False)
     frames.reverse()
@@ -193,7 +227,16 @@ def _check_nan(node: Any, grads: Sequence[Any]) -> None:
 
 def run_checked(node: Any, grad: Any) -> tuple[Any, ...]:
     """``node.backward(grad)`` as the engine runs it in anomaly mode: nan in a returned gradient
-    raises, and any error warns first with the forward traceback stored on the node."""
+    raises, and any error warns first with the forward traceback stored on the node.
+
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> from minitorch_lsm.autograd.anomaly import run_checked
+        >>> node = torch.tensor([4.], requires_grad=True).sqrt().grad_fn
+        >>> with torch.no_grad():  # as the engine runs it, unless create_graph
+        ...     print(run_checked(node, torch.ones(1)))  # d sqrt(x) = 1 / (2 sqrt(x))
+        (tensor([0.2500]),)
+    """
     try:
         grads = node.backward(grad)
         grads = grads if isinstance(grads, tuple) else (grads,)

@@ -1,14 +1,15 @@
 """``nn.Module``: a container of parameters, buffers and submodules, registered by attribute assignment.
 
->>> import minitorch_lsm as torch
->>> net = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.LogSoftmax(dim=1))
->>> net
-Sequential(
-  (0): Linear(in_features=4, out_features=3, bias=True)
-  (1): LogSoftmax(dim=1)
-)
->>> list(net.state_dict())
-['0.weight', '0.bias']
+Examples:
+    >>> import minitorch_lsm as torch
+    >>> net = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.LogSoftmax(dim=1))
+    >>> net
+    Sequential(
+      (0): Linear(in_features=4, out_features=3, bias=True)
+      (1): LogSoftmax(dim=1)
+    )
+    >>> list(net.state_dict())
+    ['0.weight', '0.bias']
 """
 from __future__ import annotations
 
@@ -21,7 +22,15 @@ from .parameter import Parameter
 
 
 class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
-    """What ``load_state_dict`` returns: the keys it did not find, and those it did not expect."""
+    """What ``load_state_dict`` returns: the keys it did not find, and those it did not expect.
+
+    Public as ``IncompatibleKeys``; it prints ``<All keys matched successfully>`` when both lists are empty.
+
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> torch.nn.Linear(2, 1).load_state_dict({"weight": torch.zeros(1, 2), "scale": torch.ones(1)}, strict=False)
+        _IncompatibleKeys(missing_keys=['bias'], unexpected_keys=['scale'])
+    """
 
     __slots__ = ()
 
@@ -34,6 +43,7 @@ class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpec
 
 
 IncompatibleKeys = _IncompatibleKeys
+"""The ``(missing_keys, unexpected_keys)`` named tuple ``Module.load_state_dict`` returns (``_IncompatibleKeys``)."""
 
 
 def _indent(text: str, spaces: int) -> str:
@@ -42,7 +52,21 @@ def _indent(text: str, spaces: int) -> str:
 
 
 class Module:
-    """Base class of all layers and models. Subclasses set attributes in ``__init__`` and define ``forward``."""
+    """Base class of all layers and models. Subclasses set attributes in ``__init__`` and define ``forward``.
+
+    Assigning a Parameter registers it as a parameter, a Module as a submodule; ``module(x)`` runs ``forward(x)``.
+
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> class Scale(torch.nn.Module):
+        ...     def __init__(self):
+        ...         super().__init__()
+        ...         self.w = torch.nn.Parameter(torch.tensor([2.]))
+        ...     def forward(self, x):
+        ...         return self.w * x
+        >>> Scale()(torch.tensor([3.])), [name for name, _ in Scale().named_parameters()]
+        (tensor([6.], grad_fn=<MulBackward0>), ['w'])
+    """
 
     training: bool
 
@@ -54,6 +78,15 @@ class Module:
         object.__setattr__(self, "_modules", OrderedDict())
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
+        """What calling the module computes: ``module(x)`` runs ``module.forward(x)``. Subclasses must define it.
+
+        Examples:
+            >>> import minitorch_lsm as torch
+            >>> torch.nn.Module()(torch.ones(1))
+            Traceback (most recent call last):
+              ...
+            NotImplementedError: Module [Module] is missing the required "forward" function
+        """
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -127,7 +160,15 @@ class Module:
             raise KeyError(f"attribute '{name}' already exists")
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
-        """Add a parameter (or a None placeholder) under ``name``."""
+        """Add a parameter (or a None placeholder) under ``name``: what ``self.name = Parameter(...)`` does.
+
+        Examples:
+            >>> import minitorch_lsm as torch
+            >>> m = torch.nn.Module()
+            >>> m.register_parameter("scale", torch.nn.Parameter(torch.ones(1)))
+            >>> [name for name, _ in m.named_parameters()]
+            ['scale']
+        """
         if "_parameters" not in self.__dict__:
             raise AttributeError("cannot assign parameter before Module.__init__() call")
         self._check_name(name, "parameter", "_parameters")
@@ -137,7 +178,15 @@ class Module:
         self._parameters[name] = param
 
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
-        """Add a tensor that is state but not a parameter (saved in ``state_dict`` when persistent)."""
+        """Add a tensor that is state but not a parameter (saved in ``state_dict`` when persistent).
+
+        Examples:
+            >>> import minitorch_lsm as torch
+            >>> m = torch.nn.Module()
+            >>> m.register_buffer("mean", torch.zeros(2)); m.register_buffer("tmp", torch.ones(1), persistent=False)
+            >>> list(m.state_dict()), [name for name, _ in m.named_buffers()]
+            (['mean'], ['mean', 'tmp'])
+        """
         if "_buffers" not in self.__dict__:
             raise AttributeError("cannot assign buffer before Module.__init__() call")
         self._check_name(name, "buffer", "_buffers")
@@ -147,7 +196,16 @@ class Module:
         (self._non_persistent_buffers.discard if persistent else self._non_persistent_buffers.add)(name)
 
     def add_module(self, name: str, module: "Module | None") -> None:
-        """Add a submodule under ``name``."""
+        """Add a submodule under ``name``: what ``self.name = module`` does. ``register_module`` is the same method.
+
+        Examples:
+            >>> import minitorch_lsm as torch
+            >>> m = torch.nn.Module()
+            >>> m.add_module("act", torch.nn.ReLU()); m
+            Module(
+              (act): ReLU()
+            )
+        """
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"{type(module).__name__} is not a Module subclass")
         if "_modules" not in self.__dict__:
@@ -156,10 +214,19 @@ class Module:
         self._modules[name] = module
 
     register_module = add_module
+    """Another name for :meth:`add_module` (the same method)."""
 
     # ------------------------------------------------------------------ traversal
     def named_modules(self, memo: set[int] | None = None, prefix: str = "", remove_duplicate: bool = True) -> Iterator[tuple[str, "Module"]]:
-        """``(name, module)`` for this module and every descendant, depth first."""
+        """``(name, module)`` for this module (named ``prefix``, '' by default) and every descendant,
+        depth first; a module reachable twice is listed once.
+
+        Examples:
+            >>> import minitorch_lsm as torch
+            >>> net = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Sequential(torch.nn.ReLU()))
+            >>> [name for name, _ in net.named_modules()]
+            ['', '0', '1', '1.0']
+        """
         memo = set() if memo is None else memo
         stack: list[tuple[str, Module]] = [(prefix, self)]
         while stack:
@@ -173,10 +240,26 @@ class Module:
             stack.extend(reversed(children))
 
     def modules(self) -> Iterator["Module"]:
+        """This module and every descendant, depth first: ``named_modules()`` without the names.
+
+        Examples:
+            >>> import minitorch_lsm as torch
+            >>> net = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.ReLU())
+            >>> [type(m).__name__ for m in net.modules()]
+            ['Sequential', 'Linear', 'ReLU']
+        """
         for _, module in self.named_modules():
             yield module
 
     def named_children(self) -> Iterator[tuple[str, "Module"]]:
+        """``(name, module)`` for the direct submodules only, each once.
+
+        Examples:
+            >>> import minitorch_lsm as torch
+            >>> net = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Sequential(torch.nn.ReLU()))
+            >>> [name for name, _ in net.named_children()]
+            ['0', '1']
+        """
         seen: set[int] = set()
         for name, module in self._modules.items():
             if module is not None and id(module) not in seen:
@@ -184,6 +267,14 @@ class Module:
                 yield name, module
 
     def children(self) -> Iterator["Module"]:
+        """The direct submodules: ``named_children()`` without the names.
+
+        Examples:
+            >>> import minitorch_lsm as torch
+            >>> net = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Sequential(torch.nn.ReLU()))
+            >>> [type(m).__name__ for m in net.children()]
+            ['Linear', 'Sequential']
+        """
         for _, module in self.named_children():
             yield module
 
@@ -199,24 +290,59 @@ class Module:
                 yield (f"{module_prefix}.{name}" if module_prefix else name), value
 
     def named_parameters(self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True) -> Iterator[tuple[str, Parameter]]:
-        """``(name, parameter)`` pairs, named by their path (``'0.weight'``)."""
+        """``(name, parameter)`` pairs, named by their path (``'0.weight'``); a shared parameter is listed once.
+
+        Examples:
+            >>> import minitorch_lsm as torch
+            >>> [(name, tuple(p.shape)) for name, p in torch.nn.Linear(3, 2).named_parameters()]
+            [('weight', (2, 3)), ('bias', (2,))]
+        """
         return self._named_members("_parameters", prefix, recurse, remove_duplicate)  # type: ignore[return-value]
 
     def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
-        """Every parameter, each once."""
+        """Every parameter, each once (what an optimizer is given).
+
+        Examples:
+            >>> import minitorch_lsm as torch
+            >>> sum(p.numel() for p in torch.nn.Linear(3, 2).parameters())  # 3 * 2 weights + 2 biases
+            8
+        """
         for _, param in self.named_parameters(recurse=recurse):
             yield param
 
     def named_buffers(self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True) -> Iterator[tuple[str, Tensor]]:
+        """``(name, buffer)`` pairs, named by their path, persistent or not.
+
+        Examples:
+            >>> import minitorch_lsm as torch
+            >>> inner = torch.nn.Module(); inner.register_buffer("count", torch.tensor(0))
+            >>> [name for name, _ in torch.nn.Sequential(inner).named_buffers()]
+            ['0.count']
+        """
         return self._named_members("_buffers", prefix, recurse, remove_duplicate)
 
     def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        """Every buffer, each once: ``named_buffers()`` without the names.
+
+        Examples:
+            >>> import minitorch_lsm as torch
+            >>> m = torch.nn.Module(); m.register_buffer("count", torch.tensor(3))
+            >>> list(m.buffers())
+            [tensor(3)]
+        """
         for _, buf in self.named_buffers(recurse=recurse):
             yield buf
 
     # ------------------------------------------------------------------ modes and moves
     def train(self, mode: bool = True) -> "Module":
-        """Set training mode (Dropout drops, ...) on this module and its descendants."""
+        """Set training mode (Dropout drops, ...) on this module and its descendants; returns self.
+
+        Examples:
+            >>> import minitorch_lsm as torch
+            >>> net = torch.nn.Sequential(torch.nn.Dropout())
+            >>> net.train(False)[0].training, net.train()[0].training
+            (False, True)
+        """
         if not isinstance(mode, bool):
             raise ValueError("training mode is expected to be boolean")
         object.__setattr__(self, "training", mode)
@@ -225,21 +351,49 @@ class Module:
         return self
 
     def eval(self) -> "Module":
-        """Evaluation mode: ``train(False)``."""
+        """Evaluation mode: ``train(False)``; returns self.
+
+        Examples:
+            >>> import minitorch_lsm as torch
+            >>> torch.nn.Dropout().eval().training
+            False
+        """
         return self.train(False)
 
     def requires_grad_(self, requires_grad: bool = True) -> "Module":
+        """Set ``requires_grad`` of every parameter (freeze with False); returns self.
+
+        Examples:
+            >>> import minitorch_lsm as torch
+            >>> [p.requires_grad for p in torch.nn.Linear(2, 1).requires_grad_(False).parameters()]
+            [False, False]
+        """
         for param in self.parameters():
             param.requires_grad_(requires_grad)
         return self
 
     def zero_grad(self, set_to_none: bool = True) -> None:
-        """Reset every parameter's gradient: to None (default) or to zeros, in place."""
+        """Reset every parameter's gradient: to None (default) or to zeros, in place.
+
+        Examples:
+            >>> import minitorch_lsm as torch
+            >>> lin = torch.nn.Linear(2, 1); lin(torch.ones(1, 2)).sum().backward()
+            >>> lin.zero_grad(set_to_none=False); lin.bias.grad
+            tensor([0.])
+        """
         for param in self.parameters():
             _zero_grad(param, set_to_none)
 
     def apply(self, fn: Callable[["Module"], None]) -> "Module":
-        """Call ``fn`` on every submodule (children first) and then on self."""
+        """Call ``fn`` on every submodule (children first) and then on self; returns self.
+
+        Examples:
+            >>> import minitorch_lsm as torch
+            >>> names = []
+            >>> _ = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.ReLU()).apply(lambda m: names.append(type(m).__name__))
+            >>> names
+            ['Linear', 'ReLU', 'Sequential']
+        """
         for module in self.children():
             module.apply(fn)
         fn(self)
@@ -272,7 +426,16 @@ class Module:
         return self
 
     def to(self, *args: Any, **kwargs: Any) -> "Module":
-        """Move to a device and/or cast floating parameters and buffers to a dtype, in place."""
+        """Move to a device and/or cast floating parameters and buffers to a dtype, in place; returns self.
+
+        Integer buffers keep their dtype; parameters stay the same Parameter objects.
+
+        Examples:
+            >>> import minitorch_lsm as torch
+            >>> lin = torch.nn.Linear(2, 1)
+            >>> lin.to(torch.float64) is lin, lin.weight.dtype
+            (True, torch.float64)
+        """
         from ..tensor import _parse_to_args
 
         dev, dt, _ = _parse_to_args(args, dict(kwargs))
@@ -281,26 +444,69 @@ class Module:
         return self._apply(lambda t: t.to(device=dev or t.device, dtype=dt if (dt and t.dtype.is_floating_point) else t.dtype))
 
     def cpu(self) -> "Module":
+        """Move every parameter and buffer to cpu memory, in place: ``to('cpu')``.
+
+        Examples:
+            >>> import minitorch_lsm as torch
+            >>> torch.nn.Linear(2, 1).cpu().weight.device
+            device(type='cpu')
+        """
         return self.to("cpu")
 
     def cuda(self, device: Any = None) -> "Module":
+        """Move every parameter and buffer to a GPU (the current one, or ``device``), in place.
+
+        Examples:
+            The example needs a GPU, so the test suite skips it:
+
+            >>> import minitorch_lsm as torch
+            >>> torch.nn.Linear(2, 1).cuda().weight.device  # doctest: +SKIP
+            device(type='cuda', index=0)
+        """
         return self.to("cuda" if device is None else device)
 
     def float(self) -> "Module":
+        """Cast floating parameters and buffers to float32, in place: ``to(torch.float32)``.
+
+        Examples:
+            >>> import minitorch_lsm as torch
+            >>> torch.nn.Linear(2, 1).double().float().weight.dtype
+            torch.float32
+        """
         from .. import _dtype
         return self.to(_dtype.float32)
 
     def double(self) -> "Module":
+        """Cast floating parameters and buffers to float64, in place: ``to(torch.float64)``.
+
+        Examples:
+            >>> import minitorch_lsm as torch
+            >>> torch.nn.Linear(2, 1).double().bias.dtype
+            torch.float64
+        """
         from .. import _dtype
         return self.to(_dtype.float64)
 
     def half(self) -> "Module":
+        """Cast floating parameters and buffers to float16, in place: ``to(torch.float16)``.
+
+        Examples:
+            >>> import minitorch_lsm as torch
+            >>> torch.nn.Linear(2, 1).half().weight.dtype
+            torch.float16
+        """
         from .. import _dtype
         return self.to(_dtype.float16)
 
     # ------------------------------------------------------------------ state dict
     def state_dict(self, *args: Any, destination: Any = None, prefix: str = "", keep_vars: bool = False) -> "OrderedDict[str, Tensor]":
-        """Parameters and persistent buffers by name, detached unless ``keep_vars``."""
+        """Parameters and persistent buffers by name (an OrderedDict), detached unless ``keep_vars``.
+
+        Examples:
+            >>> import minitorch_lsm as torch
+            >>> {name: tuple(t.shape) for name, t in torch.nn.Linear(3, 2).state_dict().items()}
+            {'weight': (2, 3), 'bias': (2,)}
+        """
         out: OrderedDict[str, Tensor] = OrderedDict() if destination is None else destination
         for base, module in self._state_modules(prefix):
             for name, value in module._local_state().items():
@@ -328,6 +534,12 @@ class Module:
         Keys, errors and their order follow PyTorch (module by module, pre-order). Unlike PyTorch, every
         key, type and shape is checked and every value converted before anything is written, so a failed
         load changes nothing. ``assign=True`` replaces the tensors instead of copying into them.
+
+        Examples:
+            >>> import minitorch_lsm as torch
+            >>> a, b = torch.nn.Linear(2, 1), torch.nn.Linear(2, 1)
+            >>> b.load_state_dict(a.state_dict()), bool((a.weight == b.weight).all())
+            (<All keys matched successfully>, True)
         """
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
@@ -390,7 +602,13 @@ class Module:
         return type(self).__name__
 
     def extra_repr(self) -> str:
-        """The text inside this module's parentheses in ``repr``; '' by default."""
+        """The text inside this module's parentheses in ``repr``; '' by default. Layers override it.
+
+        Examples:
+            >>> import minitorch_lsm as torch
+            >>> torch.nn.Linear(3, 2).extra_repr(), torch.nn.Module().extra_repr()
+            ('in_features=3, out_features=2, bias=True', '')
+        """
         return ""
 
     def __repr__(self) -> str:

@@ -1,9 +1,10 @@
 """``nn.Parameter``: a leaf tensor that a Module registers as one of its learnable weights.
 
->>> import minitorch_lsm as torch
->>> torch.nn.Parameter(torch.ones(2))
-Parameter containing:
-tensor([1., 1.], requires_grad=True)
+Examples:
+    >>> import minitorch_lsm as torch
+    >>> torch.nn.Parameter(torch.ones(2))
+    Parameter containing:
+    tensor([1., 1.], requires_grad=True)
 """
 from __future__ import annotations
 
@@ -16,6 +17,12 @@ class Parameter(Tensor):
     """A Tensor that ``Module.__setattr__`` registers as a parameter; requires grad by default.
 
     It shares memory with the tensor it is made from.
+
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> t = torch.zeros(2); p = torch.nn.Parameter(t); t[0] = 5.
+        >>> p.is_leaf, p.requires_grad, p.tolist()
+        (True, True, [5.0, 0.0])
     """
 
     __slots__ = ()

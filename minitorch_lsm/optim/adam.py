@@ -8,12 +8,13 @@ With g the gradient at step t, m and v the moving averages::
 
 Adam adds ``weight_decay * p`` to g; AdamW instead shrinks p by ``lr * weight_decay * p`` first.
 
->>> import minitorch_lsm as torch
->>> w = torch.nn.Parameter(torch.tensor([1.0]))
->>> opt = torch.optim.Adam([w], lr=0.1)
->>> (w * 2).sum().backward(); opt.step(); w
-Parameter containing:
-tensor([0.9000], requires_grad=True)
+Examples:
+    >>> import minitorch_lsm as torch
+    >>> w = torch.nn.Parameter(torch.tensor([1.0]))
+    >>> opt = torch.optim.Adam([w], lr=0.1)
+    >>> (w * 2).sum().backward(); opt.step(); w
+    Parameter containing:
+    tensor([0.9000], requires_grad=True)
 """
 from __future__ import annotations
 
@@ -27,7 +28,17 @@ from .optimizer import Optimizer, check_lr
 
 
 class Adam(Optimizer):
-    """``Adam(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *, maximize=False)``."""
+    """``Adam(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *, maximize=False)``.
+
+    The first step is ``p = p - lr * g / (|g| + eps)``: about ``lr`` per coordinate, whatever the gradient's scale.
+
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> w = torch.nn.Parameter(torch.tensor([1.0, 1.0])); w.grad = torch.tensor([100.0, -0.01])
+        >>> torch.optim.Adam([w], lr=0.1).step(); w
+        Parameter containing:
+        tensor([0.9000, 1.1000], requires_grad=True)
+    """
 
     numeric_hyperparameters = ("lr", "betas", "eps", "weight_decay")
 
@@ -78,7 +89,15 @@ class Adam(Optimizer):
 
 
 class AdamW(Adam):
-    """Adam with decoupled weight decay (default 1e-2): ``p = p * (1 - lr * weight_decay)`` before the step."""
+    """Adam with decoupled weight decay (default 1e-2): ``p = p * (1 - lr * weight_decay)`` before the step.
+
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> w = torch.nn.Parameter(torch.tensor([2.0])); w.grad = torch.tensor([0.0])
+        >>> torch.optim.AdamW([w], lr=0.1, weight_decay=0.5).step(); w  # 2 * (1 - 0.1 * 0.5), then a zero step
+        Parameter containing:
+        tensor([1.9000], requires_grad=True)
+    """
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 1e-2, amsgrad: bool = False, **kwargs: Any) -> None:

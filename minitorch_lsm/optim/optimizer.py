@@ -34,7 +34,15 @@ def _number(value: Any) -> float | None:
 
 
 def check_lr(lr: Any) -> None:
-    """The constructors' learning-rate check, as PyTorch words it."""
+    """The constructors' learning-rate check, as PyTorch words it: ``lr >= 0`` (a Tensor lr has one element).
+
+    Examples:
+        >>> from minitorch_lsm.optim.optimizer import check_lr
+        >>> check_lr(-0.1)
+        Traceback (most recent call last):
+          ...
+        ValueError: Invalid learning rate: -0.1
+    """
     if isinstance(lr, Tensor) and lr.numel() != 1:
         raise ValueError("Tensor lr must be 1-element")
     if lr < 0.0:
@@ -46,6 +54,13 @@ class Optimizer:
 
     Subclasses implement ``_update`` and list in ``numeric_hyperparameters`` the group entries it reads
     as numbers (``step`` checks them and hands ``_update`` a group where they are floats).
+
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> w = torch.nn.Parameter(torch.ones(1))
+        >>> opt = torch.optim.SGD([w], lr=0.1)
+        >>> len(opt.param_groups), opt.param_groups[0]["params"][0] is w, opt.param_groups[0]["lr"]
+        (1, True, 0.1)
     """
 
     numeric_hyperparameters: ClassVar[tuple[str, ...]] = ()
@@ -66,7 +81,15 @@ class Optimizer:
             self.add_param_group(group)
 
     def add_param_group(self, param_group: dict[str, Any]) -> None:
-        """Add a group of parameters with its own hyperparameters (missing ones take the defaults)."""
+        """Add a group of parameters with its own hyperparameters (missing ones take the defaults).
+
+        Examples:
+            >>> import minitorch_lsm as torch
+            >>> a, b = torch.nn.Parameter(torch.ones(1)), torch.nn.Parameter(torch.ones(1))
+            >>> opt = torch.optim.SGD([a], lr=0.1); opt.add_param_group({"params": [b], "lr": 0.01})
+            >>> [group["lr"] for group in opt.param_groups]
+            [0.1, 0.01]
+        """
         if not isinstance(param_group, dict):
             raise TypeError(f"param_group must be a dict, but got {type(param_group).__name__}")
         params = param_group["params"]
@@ -89,7 +112,14 @@ class Optimizer:
         self.param_groups.append(group)
 
     def zero_grad(self, set_to_none: bool = True) -> None:
-        """Reset the gradients of all optimized parameters: to None (default) or to zeros."""
+        """Reset the gradients of all optimized parameters: to None (default) or to zeros.
+
+        Examples:
+            >>> import minitorch_lsm as torch
+            >>> w = torch.nn.Parameter(torch.ones(2)); w.grad = torch.ones(2)
+            >>> opt = torch.optim.SGD([w], lr=0.1); opt.zero_grad(); print(w.grad)
+            None
+        """
         from ..nn.module import _zero_grad
 
         for group in self.param_groups:
@@ -97,7 +127,15 @@ class Optimizer:
                 _zero_grad(p, set_to_none)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """One update of every parameter that has a gradient; ``closure`` re-evaluates the loss."""
+        """One update of every parameter that has a gradient; ``closure`` re-evaluates the loss (returned).
+
+        Examples:
+            >>> import minitorch_lsm as torch
+            >>> w = torch.nn.Parameter(torch.tensor([1., 2.])); w.grad = torch.tensor([1., -1.])
+            >>> torch.optim.SGD([w], lr=0.5).step(); w  # w - lr * grad
+            Parameter containing:
+            tensor([0.5000, 2.5000], requires_grad=True)
+        """
         loss = None
         if closure is not None:
             from ..autograd.grad_mode import enable_grad
@@ -168,7 +206,15 @@ class Optimizer:
 
     # ------------------------------------------------------------------ state dicts, as PyTorch lays them out
     def state_dict(self) -> dict[str, Any]:
-        """``{'state': {index: {...}}, 'param_groups': [{..., 'params': [indices]}]}``, parameters by position."""
+        """``{'state': {index: {...}}, 'param_groups': [{..., 'params': [indices]}]}``, parameters by position.
+
+        Examples:
+            >>> import minitorch_lsm as torch
+            >>> w = torch.nn.Parameter(torch.ones(1)); w.grad = torch.ones(1)
+            >>> opt = torch.optim.SGD([w], lr=0.1, momentum=0.9); opt.step()
+            >>> opt.state_dict()["state"], opt.state_dict()["param_groups"][0]["params"]
+            ({0: {'momentum_buffer': tensor([1.])}}, [0])
+        """
         index: dict[int, int] = {}
         groups = []
         for group in self.param_groups:
@@ -180,7 +226,15 @@ class Optimizer:
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Restore hyperparameters and state; checks everything first, so a failed load changes nothing."""
+        """Restore hyperparameters and state; checks everything first, so a failed load changes nothing.
+
+        Examples:
+            >>> import minitorch_lsm as torch
+            >>> w = torch.nn.Parameter(torch.ones(1))
+            >>> saved = torch.optim.SGD([w], lr=0.1).state_dict()
+            >>> opt = torch.optim.SGD([w], lr=1.0); opt.load_state_dict(saved); opt.param_groups[0]["lr"]
+            0.1
+        """
         if not isinstance(state_dict, dict):
             raise TypeError(f"optimizer state dict must be a dict, got {type(state_dict).__name__}")
         groups = state_dict.get("param_groups")

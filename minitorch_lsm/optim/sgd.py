@@ -8,12 +8,13 @@ With g the gradient, p the parameter, b the momentum buffer::
     g = g + momentum * b  (nesterov)   or   g = b
     p = p - lr * g
 
->>> import minitorch_lsm as torch
->>> w = torch.nn.Parameter(torch.tensor([1.0]))
->>> opt = torch.optim.SGD([w], lr=0.1, momentum=0.9)
->>> (w * 2).sum().backward(); opt.step(); w
-Parameter containing:
-tensor([0.8000], requires_grad=True)
+Examples:
+    >>> import minitorch_lsm as torch
+    >>> w = torch.nn.Parameter(torch.tensor([1.0]))
+    >>> opt = torch.optim.SGD([w], lr=0.1, momentum=0.9)
+    >>> (w * 2).sum().backward(); opt.step(); w
+    Parameter containing:
+    tensor([0.8000], requires_grad=True)
 """
 from __future__ import annotations
 
@@ -24,7 +25,17 @@ from .optimizer import Optimizer, check_lr
 
 
 class SGD(Optimizer):
-    """``SGD(params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *, maximize=False)``."""
+    """``SGD(params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *, maximize=False)``.
+
+    Without momentum one step is ``p = p - lr * (g + weight_decay * p)``.
+
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> w = torch.nn.Parameter(torch.tensor([2.0])); w.grad = torch.tensor([1.0])
+        >>> torch.optim.SGD([w], lr=0.5, weight_decay=0.5).step(); w  # 2 - 0.5 * (1 + 0.5 * 2)
+        Parameter containing:
+        tensor([1.], requires_grad=True)
+    """
 
     numeric_hyperparameters = ("lr", "momentum", "dampening", "weight_decay")
 

@@ -26,7 +26,16 @@ __all__ = ["Dataset", "TensorDataset", "Subset", "random_split", "DataLoader", "
 
 
 class Dataset(Generic[T]):
-    """A map-style dataset: subclasses define ``__getitem__(index)`` and ``__len__``."""
+    """A map-style dataset: subclasses define ``__getitem__(index)`` (sample ``index``) and ``__len__``.
+
+    Examples:
+        >>> from minitorch_lsm.utils.data import Dataset
+        >>> class Squares(Dataset):
+        ...     def __len__(self): return 4
+        ...     def __getitem__(self, i): return i * i
+        >>> [Squares()[i] for i in range(len(Squares()))]
+        [0, 1, 4, 9]
+    """
 
     def __getitem__(self, index: int) -> T:
         raise NotImplementedError("Subclasses of Dataset should implement __getitem__.")
@@ -36,7 +45,15 @@ class Dataset(Generic[T]):
 
 
 class TensorDataset(Dataset[tuple[Tensor, ...]]):
-    """Sample i is ``(t[i] for t in tensors)``; every tensor has the same first dimension."""
+    """Sample i is ``tuple(t[i] for t in tensors)``; every tensor has the same first dimension.
+
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> from minitorch_lsm.utils.data import TensorDataset
+        >>> ds = TensorDataset(torch.tensor([[1., 2.], [3., 4.]]), torch.tensor([0, 1]))
+        >>> len(ds), ds[1]
+        (2, (tensor([3., 4.]), tensor(1)))
+    """
 
     def __init__(self, *tensors: Tensor) -> None:
         if any(t.shape[0] != tensors[0].shape[0] for t in tensors):
@@ -51,7 +68,14 @@ class TensorDataset(Dataset[tuple[Tensor, ...]]):
 
 
 class Subset(Dataset[T]):
-    """The samples of ``dataset`` at ``indices``."""
+    """The samples of ``dataset`` at ``indices``: ``Subset(d, idx)[i] = d[idx[i]]``.
+
+    Examples:
+        >>> from minitorch_lsm.utils.data import Subset
+        >>> s = Subset(["a", "b", "c", "d"], [3, 0])
+        >>> len(s), s[0], s[1]
+        (2, 'd', 'a')
+    """
 
     def __init__(self, dataset: Dataset[T], indices: Sequence[int]) -> None:
         self.dataset, self.indices = dataset, list(indices)
@@ -65,7 +89,17 @@ class Subset(Dataset[T]):
 
 def random_split(dataset: Dataset[T], lengths: Sequence[int | float],
                  generator: _creation.Generator | None = None) -> list[Subset[T]]:
-    """Split into non-overlapping random subsets of the given lengths (or fractions summing to 1)."""
+    """Split into non-overlapping random subsets of the given lengths (or fractions summing to 1).
+
+    Fractions give ``floor(n * f)`` samples each, and the remainder is handed out one by one from the
+    first subset on, as in PyTorch. (Which samples go where differs from PyTorch: the generators differ.)
+
+    Examples:
+        >>> from minitorch_lsm.utils.data import random_split
+        >>> parts = random_split(range(10), [0.45, 0.45, 0.1])
+        >>> [len(p) for p in parts], sorted(i for p in parts for i in p) == list(range(10))
+        ([5, 4, 1], True)
+    """
     n = len(dataset)
     if math.isclose(sum(lengths), 1) and sum(lengths) <= 1:
         for i, frac in enumerate(lengths):
@@ -107,7 +141,15 @@ def default_collate(batch: Sequence[Any]) -> Any:
     """PyTorch's default collation: tensors are stacked; NumPy arrays and scalars become tensors (dtype
     kept); Python floats become float64, ints int64, bools bool; strings stay as they are; dicts are
     collated key by key, namedtuples field by field, and tuples and lists position by position (a
-    tuple gives a list, as in PyTorch)."""
+    tuple gives a list, as in PyTorch).
+
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> from minitorch_lsm.utils.data import default_collate
+        >>> default_collate([(torch.tensor([1., 2.]), 0), (torch.tensor([3., 4.]), 1)])
+        [tensor([[1., 2.],
+                [3., 4.]]), tensor([0, 1])]
+    """
     from ..ops.indexing import stack
 
     first = batch[0]
@@ -137,7 +179,14 @@ def default_collate(batch: Sequence[Any]) -> Any:
 
 def default_convert(data: Any) -> Any:
     """What a loader with ``batch_size=None`` does to each sample: NumPy data becomes tensors, containers
-    are converted element by element (a tuple gives a list, as in PyTorch), anything else is kept."""
+    are converted element by element (a tuple gives a list, as in PyTorch), anything else is kept.
+
+    Examples:
+        >>> import numpy as np
+        >>> from minitorch_lsm.utils.data import default_convert
+        >>> default_convert((np.array([1, 2]), 3.5, "a"))
+        [tensor([1, 2]), 3.5, 'a']
+    """
     if isinstance(data, Tensor):
         return data
     if _is_numpy(data):
@@ -175,6 +224,14 @@ class DataLoader(Generic[T]):
 
     ``shuffle`` draws from ``generator`` (default: the global generator, so ``manual_seed`` makes
     epochs repeatable). A ``TensorDataset`` is sliced in one go instead of sample by sample.
+    ``len(loader)`` is ``ceil(n / batch_size)``, or ``floor`` with ``drop_last=True``.
+
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> from minitorch_lsm.utils.data import DataLoader, TensorDataset
+        >>> loader = DataLoader(TensorDataset(torch.arange(5.)), batch_size=2, drop_last=True)
+        >>> len(loader), [batch[0].tolist() for batch in loader]
+        (2, [[0.0, 1.0], [2.0, 3.0]])
     """
 
     def __init__(self, dataset: Dataset[T], batch_size: int | None = 1, shuffle: bool = False, sampler: Any = None,

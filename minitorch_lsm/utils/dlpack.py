@@ -1,10 +1,11 @@
 """DLPack exchange: share memory with PyTorch, NumPy and CuPy without copying.
 
->>> import numpy as np
->>> import minitorch_lsm as torch
->>> a = np.arange(3.0)
->>> t = torch.from_dlpack(a); t[0] = 7.0; a
-array([7., 1., 2.])
+Examples:
+    >>> import numpy as np
+    >>> import minitorch_lsm as torch
+    >>> a = np.arange(3.0)
+    >>> t = torch.from_dlpack(a); t[0] = 7.0; a
+    array([7., 1., 2.])
 """
 from __future__ import annotations
 
@@ -19,7 +20,16 @@ K_DL_CPU, K_DL_CUDA = 1, 2
 
 
 def from_dlpack(ext_tensor: Any) -> Tensor:
-    """A tensor sharing memory with any object that implements ``__dlpack__`` (torch, NumPy, CuPy...)."""
+    """A tensor sharing memory with any object that implements ``__dlpack__`` (torch, NumPy, CuPy...).
+
+    Dtype and shape are the exporter's; a tensor of this library is returned as it is.
+
+    Examples:
+        >>> import numpy as np
+        >>> import minitorch_lsm as torch
+        >>> torch.from_dlpack(np.arange(3, dtype=np.int32))
+        tensor([0, 1, 2], dtype=torch.int32)
+    """
     if isinstance(ext_tensor, Tensor):
         return ext_tensor
     if not hasattr(ext_tensor, "__dlpack_device__"):
