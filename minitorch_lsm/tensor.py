@@ -31,6 +31,7 @@ from typing import Any, Callable, Iterator
 import numpy as np
 
 from . import _device, _dtype
+from .autograd import grad_mode as _grad_mode
 from ._dtype import dtype as DType
 
 __all__ = ["Tensor", "Size"]
@@ -102,7 +103,7 @@ class Tensor:
     """
 
     __slots__ = ("_data", "dtype", "device", "_requires_grad", "_grad", "_grad_fn", "_version_cell",
-                 "_wrapped", "_hooks", "_retains_grad", "_view", "__weakref__")
+                 "_wrapped", "_hooks", "_retains_grad", "_view", "_inference", "__weakref__")
     __array_priority__ = 1000  # make ``ndarray + tensor`` call Tensor.__radd__
 
     _data: Any
@@ -137,6 +138,7 @@ class Tensor:
         t._grad = t._grad_fn = t._hooks = t._view = None
         t._version_cell = [0]
         t._wrapped = wrapped
+        t._inference = _grad_mode._state.inference
         return t
 
     # ------------------------------------------------------------------ autograd state
@@ -160,6 +162,8 @@ class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, value: bool) -> None:
+        if value and self._inference and not _grad_mode._state.inference:
+            raise RuntimeError("Setting requires_grad=True on inference tensor outside InferenceMode is not allowed.")
         if value and not self.dtype.is_floating_point:
             raise RuntimeError("only Tensors of floating point and complex dtype can require gradients")
         if self.grad_fn is not None:
@@ -238,6 +242,22 @@ class Tensor:
         """True if this tensor is a view of another (``x[1:]``, ``x.t()``, ``x.reshape(...)`` of contiguous x)."""
         return self._view is not None
 
+    def is_inference(self) -> bool:
+        """True for a tensor made inside ``inference_mode()`` (views and ``detach()`` keep their source's flag).
+
+        Such a tensor never takes part in autograd: outside the mode it cannot be changed in place, be
+        saved for backward, or be given ``requires_grad=True``.
+
+        Examples:
+            >>> import minitorch_lsm as torch
+            >>> x = torch.ones(2)
+            >>> with torch.inference_mode():
+            ...     y = x * 2
+            >>> y.is_inference(), x.is_inference(), y.clone().is_inference()
+            (True, False, False)
+        """
+        return self._inference
+
     @property
     def is_leaf(self) -> bool:
         """True for tensors not produced by a recorded op (``grad_fn is None``); backward fills the ``.grad``
@@ -269,7 +289,7 @@ class Tensor:
             tensor([5., 1.], requires_grad=True)
         """
         out = Tensor._from_array(self._data, self.device)
-        out._version_cell = self._version_cell
+        out._version_cell, out._inference = self._version_cell, self._inference
         return out
 
     def detach_(self) -> "Tensor":

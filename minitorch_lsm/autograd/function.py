@@ -46,6 +46,12 @@ FREED_MESSAGE = (
     "graph a second time or if you need to access saved tensors after calling backward.")
 
 
+INFERENCE_SAVED_MESSAGE = (
+    "Inference tensors cannot be saved for backward. Please do not use Tensors created in inference mode in "
+    "computation tracked by autograd. To work around this, you can make a clone to get a normal tensor and use it "
+    "in autograd, or use `torch.no_grad()` instead of `torch.inference_mode()`.")
+
+
 class Function:
     """Base class of all ops. Subclasses implement ``forward`` and ``backward``.
 
@@ -161,10 +167,11 @@ class Function:
         if isinstance(out, np.generic):  # NumPy returns scalars for 0-d results
             out = np.asarray(out)
         result = Tensor._from_array(out, _device.array_device(out) if cls.changes_device else dev)
-        if needs_grad and cls.differentiable and _state.grad_enabled and result.dtype.is_floating_point:
+        if (needs_grad and cls.differentiable and _state.grad_enabled and not _state.inference
+                and result.dtype.is_floating_point):
             fn._record(inputs, result)
         if cls.is_view and _device.xp_of(dev).may_share_memory(out, inputs[0]._data):  # reshape may copy
-            result._version_cell = inputs[0]._version_cell
+            result._version_cell, result._inference = inputs[0]._version_cell, inputs[0]._inference
             result._view = ViewInfo.extend(inputs[0], cls, params, result._version_cell[0])
         return result
 
@@ -178,6 +185,8 @@ class Function:
         self.input_meta = tuple((t._data.shape, t.dtype) for t in inputs)
         self.listed_inputs = tuple(t.dtype.is_floating_point or t._wrapped for t in inputs)
         if self.keeps_inputs:
+            if any(t._inference for t in inputs):
+                raise RuntimeError(INFERENCE_SAVED_MESSAGE)
             self._saved_inputs = tuple((t, t._version_cell[0]) for t in inputs)
         if self.keeps_output:
             self._saved_output = (result._data, result._version_cell, result._version_cell[0])

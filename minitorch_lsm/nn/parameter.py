@@ -35,10 +35,8 @@ class Parameter(Tensor):
             raise TypeError(f"Parameter data must be a Tensor, not {type(source).__name__}")
         if requires_grad and not source.dtype.is_floating_point:
             raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
-        param = object.__new__(cls)
-        param._data, param.dtype, param.device = source._data, source.dtype, source.device
-        param.grad = param.grad_fn = param._hooks = None
-        param._version_cell, param._wrapped, param._requires_grad = source._version_cell, False, False
+        param = cls._from_array(source._data, source.device)
+        param._version_cell = source._version_cell  # it shares the memory, so it shares the version counter
         param.requires_grad = requires_grad
         return param
 

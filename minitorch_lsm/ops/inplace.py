@@ -54,7 +54,11 @@ def modify(self: Tensor, compute: Callable[[Tensor], Tensor], others: tuple[Any,
 
     ``type_name`` spells the destination dtype in the cast error ('Long'; clamp_ says 'long int').
     """
-    recording = _state.grad_enabled and (self.requires_grad or any(
+    if self._inference and not _state.inference:
+        raise RuntimeError(
+            "Inplace update to inference tensor outside InferenceMode is not allowed.You can make a clone to get a "
+            "normal tensor before doing inplace update.See https://github.com/pytorch/rfcs/pull/17 for more details.")
+    recording = _state.grad_enabled and not _state.inference and (self.requires_grad or any(
         isinstance(o, Tensor) and o.requires_grad for o in others))
     view = self._view if recording else None
     if recording:

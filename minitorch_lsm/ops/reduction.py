@@ -1,19 +1,25 @@
-"""Reductions over one or more dims: sum, mean, prod, var, std, amax/amin, max/min, argmax, logsumexp.
+"""Reductions over one or more dims: sum, mean, prod, var, std, amax/amin, max/min, argmax, all/any.
 
 Backward of a reduction first puts the reduced dims back (size 1) with :func:`_unreduce`, then
 broadcasts; the engine needs no special case.
 
->>> import minitorch_lsm as torch
->>> x = torch.tensor([[1., 5.], [3., 2.]])
->>> x.sum(dim=0)
-tensor([4., 7.])
->>> x.max(dim=1)
-torch.return_types.max(
-values=tensor([5., 3.]),
-indices=tensor([1, 0]))
+As in PyTorch, ``dim=()`` or ``dim=[]`` means every dim for sum, mean, var, std, amax and amin (but
+nothing for all and any); float16 sums and float16/float32 variances accumulate in a wider dtype.
+
+Examples:
+    >>> import minitorch_lsm as torch
+    >>> x = torch.tensor([[1., 5.], [3., 2.]])
+    >>> x.sum(dim=0)
+    tensor([4., 7.])
+    >>> x.max(dim=1)
+    torch.return_types.max(
+    values=tensor([5., 3.]),
+    indices=tensor([1, 0]))
 """
 from __future__ import annotations
 
+import math
+import warnings
 from collections import namedtuple
 from typing import Any
 
@@ -21,8 +27,9 @@ import numpy as np
 
 from .. import _dtype
 from ..autograd.function import Function
+from ..autograd.grad_mode import is_grad_enabled
 from ..tensor import Tensor
-from ._util import as_int, normalize_dim, normalize_dims
+from ._util import as_int, normalize_dim
 from .elementwise import _xp, where
 
 
@@ -44,6 +51,48 @@ def _count(shape: tuple[int, ...], axes: tuple[int, ...]) -> int:
     return n
 
 
+def _dim_list(dim: Any) -> list[Any]:
+    """The dims as passed, as a list: ``[]`` for None, ``[d]`` for one dim."""
+    if dim is None:
+        return []
+    return list(dim) if isinstance(dim, (list, tuple)) else [dim]
+
+
+def _axes(dim: Any, ndim: int, function: str, empty_is_all: bool = True, one_pass: bool = False) -> tuple[int, ...]:
+    """``dim`` as sorted non-negative axes. None means every axis, and so do ``()`` and ``[]`` unless
+    ``empty_is_all`` is False (``all``/``any`` then reduce nothing). A dim out of range (a 0-d tensor
+    takes 0 and -1) or given twice raises, as in PyTorch: all dims are range-checked before looking
+    for repeats, except with ``one_pass`` (var and std check each dim in turn).
+
+    Examples:
+        >>> from minitorch_lsm.ops.reduction import _axes
+        >>> _axes((-1, 0), 3, "sum"), _axes([], 2, "sum"), _axes((), 2, "all", empty_is_all=False)
+        ((0, 2), (0, 1), ())
+        >>> _axes((1, -1), 2, "sum")
+        Traceback (most recent call last):
+        RuntimeError: dim 1 appears multiple times in the list of dims
+    """
+    dims = _dim_list(dim)
+    if dim is None or (not dims and empty_is_all):
+        return tuple(range(ndim))
+    if not one_pass:
+        for d in dims:
+            normalize_dim(d, ndim, function)
+    axes: list[int] = []
+    for d in dims:
+        a = normalize_dim(d, ndim, function)
+        if a in axes:
+            raise RuntimeError(f"dim {a} appears multiple times in the list of dims")
+        axes.append(a)
+    return tuple(sorted(axes)) if ndim else ()
+
+
+def _check_autograd_dtype(input: Tensor, out: _dtype.dtype) -> None:
+    """An integer result of a float input that requires grad cannot join the graph: PyTorch's error."""
+    if not out.is_floating_point and input.requires_grad and is_grad_enabled():
+        raise RuntimeError(f"Autograd not support dtype: {_dtype.torch_name(out)}")
+
+
 class Reduction(Function):
     """A reduction over ``self.axes``; records the shape that broadcasts back to the input."""
 
@@ -60,7 +109,9 @@ class Sum(Reduction):
     """d sum(x) = broadcast(g)"""
 
     def reduce(self, xp: Any, x: Any) -> Any:
-        return xp.sum(x, axis=self.axes, keepdims=self.keepdim, dtype=self.dtype)
+        acc = np.float32 if self.dtype == np.float16 else self.dtype  # float16 adds up in float32, as in PyTorch
+        total = xp.sum(x.astype(self.dtype, copy=False), axis=self.axes, keepdims=self.keepdim, dtype=acc)
+        return total.astype(self.dtype, copy=False)
 
     def backward(self, grad: Tensor) -> Tensor:
         return _unreduce(grad, self).expand(self.input_meta[0][0])
@@ -79,7 +130,7 @@ class Mean(Reduction):
 
 
 class Prod(Reduction):
-    """d prod(x)/dx_i = product of the other elements (exact with zeros in x)"""
+    """d prod(x)/dx_i = prod_{k != i} x_k: g * prod(x) / x_i, or the exact product of the others once x has a zero"""
 
     keeps_inputs = keeps_output = True
 
@@ -87,16 +138,76 @@ class Prod(Reduction):
         return xp.prod(x, axis=self.axes, keepdims=self.keepdim, dtype=self.dtype)
 
     def backward(self, grad: Tensor) -> Tensor:
-        x, y = self.inputs[0], _unreduce(self.output, self)
-        is_zero = x == 0
-        nonzero_product = prod_over(where(is_zero, 1.0, x), self.axes)
-        zeros_in_slice = is_zero.sum(dim=self.axes, keepdim=True)
-        others = where(is_zero, where(zeros_in_slice == 1, nonzero_product, 0.0), y / where(is_zero, 1.0, x))
-        return _unreduce(grad, self) * others
+        # PyTorch's choice, which decides the values at inf and nan: divide unless x (all of it) has a zero
+        x = self.inputs[0]
+        if x.ndim == 0:
+            return grad
+        g = _unreduce(grad, self)
+        zeros = int((x == 0).sum().item())
+        if zeros == 0:
+            return g * (_unreduce(self.output, self) / x)
+        if self.whole:
+            if zeros > 1 and not is_grad_enabled():  # two zeros: every product of the others is 0
+                return g * _zeros_like(x)
+            return g * ProdOfOthers.apply(x.reshape(-1), dim=0).reshape(x.shape)
+        return g * ProdOfOthers.apply(x, dim=self.axes[0])
 
 
-def prod_over(x: Tensor, axes: tuple[int, ...]) -> Tensor:
-    return Prod.apply(x, axes=axes, keepdim=True, dtype=x.dtype.np)
+class ProdOfOthers(Function):
+    """out_i = prod_{k != i} x_k along ``dim``; d out_i/dx_j = prod_{k != i, j} x_k (j != i), 0 for j == i"""
+
+    keeps_inputs = True
+
+    def forward(self, x: Any) -> Any:
+        xp = _xp(x)
+        y = xp.moveaxis(x, self.dim, -1)
+        if y.shape[-1] == 0:
+            return x.copy()
+        ones, acc = xp.ones_like(y[..., :1]), np.float32 if x.dtype == np.float16 else x.dtype  # as PyTorch's cumprod
+        before = xp.cumprod(xp.concatenate([ones, y[..., :-1]], axis=-1), axis=-1, dtype=acc)  # x_0 ... x_(i-1)
+        after = xp.cumprod(xp.concatenate([ones, y[..., :0:-1]], axis=-1), axis=-1, dtype=acc)  # x_(n-1) ... x_(i+1)
+        others = before.astype(x.dtype, copy=False) * after[..., ::-1].astype(x.dtype, copy=False)
+        return xp.moveaxis(others, -1, self.dim)
+
+    def backward(self, grad: Tensor) -> Tensor:
+        # one row per i (a new dim before dim): x with x_i replaced by 1, whose products of the others are
+        # prod_{k != i, j} x_k; O(n^2) memory, paid only by gradients of gradients
+        x, d = self.inputs[0], self.dim
+        n = x.shape[d]
+        if n == 0:
+            return grad
+        eye = _eye_mask(n, x.ndim - d - 1, x)
+        pairs = ProdOfOthers.apply(where(eye, 1.0, x.unsqueeze(d)), dim=d + 1)
+        return (grad.unsqueeze(d + 1) * where(eye, 0.0, pairs)).sum(dim=d)
+
+
+def _eye_mask(n: int, trailing: int, like: Tensor) -> Tensor:
+    """A bool (n, n, 1, ..., 1) tensor on ``like``'s device, True on the diagonal; ``trailing`` ones."""
+    from .._device import on_device
+    xp = _xp(like._data)
+    with on_device(like.device):
+        mask = xp.eye(n, dtype=bool).reshape((n, n) + (1,) * trailing)
+    return Tensor._from_array(mask, like.device)
+
+
+def _zeros_like(x: Tensor) -> Tensor:
+    from .._device import on_device
+    with on_device(x.device):
+        return Tensor._from_array(_xp(x._data).zeros_like(x._data), x.device)
+
+
+def _variance(xp: Any, x: Any, axes: tuple[int, ...], correction: float, keepdim: bool) -> Any:
+    """``sum((x - mean)^2) / max(0, N - correction)``, the squares summed in float64, as PyTorch does on
+    the CPU, so a large mean with a tiny spread keeps its digits. PyTorch's mean: in x's own dtype when
+    float32/float64 x reduces to a single value on the CPU, else in float64 (its Welford pass)."""
+    n = _count(x.shape, axes)
+    wide = x.astype(np.float64, copy=False)
+    if xp is np and x.dtype != np.float16 and x.size == n:  # one value: add up the flat array, pairwise
+        mean = (xp.sum(x.reshape(-1)) / n).astype(np.float64)
+    else:
+        mean = xp.sum(wide, axis=axes, keepdims=True) / n  # an empty slice: 0 / 0 = nan
+    squares = xp.sum(xp.square(wide - mean), axis=axes, keepdims=keepdim)
+    return squares / (n - correction if n > correction else 0)  # no degrees of freedom: inf, or 0 / 0 = nan
 
 
 class Var(Reduction):
@@ -105,27 +216,40 @@ class Var(Reduction):
     keeps_inputs = True
 
     def reduce(self, xp: Any, x: Any) -> Any:
-        return xp.var(x, axis=self.axes, keepdims=self.keepdim, ddof=self.correction)
+        return _variance(xp, x, self.axes, self.correction, self.keepdim).astype(x.dtype, copy=False)
 
     def backward(self, grad: Tensor) -> Tensor:
-        x = self.inputs[0]
-        centered = x - x.mean(dim=self.axes, keepdim=True)
-        return _unreduce(grad, self) * centered * (2.0 / (self.count - self.correction))
+        return _var_backward(_unreduce(grad, self), self)
 
 
 class Std(Reduction):
-    """d std(x) = (x - mean(x)) / ((n - correction) std(x)) * g"""
+    """d std(x) = d var(x) * g / (2 std(x)), and 0 where std(x) = 0"""
 
     keeps_inputs = keeps_output = True
 
     def reduce(self, xp: Any, x: Any) -> Any:
-        return xp.std(x, axis=self.axes, keepdims=self.keepdim, ddof=self.correction)
+        return xp.sqrt(_variance(xp, x, self.axes, self.correction, self.keepdim)).astype(x.dtype, copy=False)
 
     def backward(self, grad: Tensor) -> Tensor:
-        x = self.inputs[0]
-        centered = x - x.mean(dim=self.axes, keepdim=True)
-        scale = where(self.output == 0, 0.0, grad / self.output)  # a constant slice: 0, as in PyTorch, not 0 / 0
-        return _unreduce(scale, self) * centered / (self.count - self.correction)
+        std = _unreduce(self.output, self)
+        return _var_backward(where(std == 0, 0.0, _unreduce(grad, self) / (std * 2)), self)
+
+
+def _var_backward(grad: Tensor, node: Function) -> Tensor:
+    """``2 (x - mean) / (n - correction) * grad``, with PyTorch's cases when there are no degrees of freedom.
+
+    Over all of x (no dim, or a 0-d x) and ``n <= correction``: inf where x differs from its mean, nan
+    where it equals it. With a dim, ``n`` is the size of the listed dims (1 for ``dim=()``, as PyTorch
+    counts it) and the factor is used as it is: inf for n == correction, negative for n < correction.
+    """
+    x = node.inputs[0]
+    if node.whole:
+        dof = x.numel() - node.correction
+        if dof <= 0:
+            return grad * where(x == x.mean(), math.nan, math.inf)
+        return grad * (2.0 / dof) * (x - x.mean())
+    dof = node.listed_count - node.correction
+    return grad * (2.0 / dof if dof != 0 else math.inf) * (x - x.mean(dim=node.axes, keepdim=True))
 
 
 class Amax(Reduction):
@@ -135,9 +259,6 @@ class Amax(Reduction):
     pick = "max"
 
     def reduce(self, xp: Any, x: Any) -> Any:
-        if x.size == 0 and self.count == 0:
-            raise IndexError(f"{self.name_for_errors}(): Expected reduction dim {self.axes[0] if self.axes else 0} "
-                             "to have non-zero size.")
         return getattr(xp, self.pick)(x, axis=self.axes, keepdims=self.keepdim)
 
     def backward(self, grad: Tensor) -> Tensor:
@@ -175,15 +296,21 @@ class MinAlongDim(MaxAlongDim):
 
 
 class MaxAll(Amax):
-    """d max(x) = g shared evenly among the elements equal to the maximum"""
+    """d max(x) = g shared evenly among the elements equal to the maximum (the NaNs, if it is NaN)"""
 
     node_name = "MaxBackward1"
 
+    def backward(self, grad: Tensor) -> Tensor:
+        x, top = self.inputs[0], self.output
+        hits = x.isnan() if top.isnan().item() else x == top
+        return where(hits, grad / hits.sum(), 0.0)
 
-class MinAll(Amin):
-    """d min(x) = g shared evenly among the elements equal to the minimum"""
+
+class MinAll(MaxAll):
+    """d min(x) = g shared evenly among the elements equal to the minimum (the NaNs, if it is NaN)"""
 
     node_name = "MinBackward1"
+    pick = "min"
 
 
 def _named_result(name: str) -> type:
@@ -197,14 +324,24 @@ return_types = {name: _named_result(name) for name in ("max", "min")}
 
 
 def _reduce(cls: type[Function], input: Tensor, dim: Any, keepdim: bool, function: str, **params: Any) -> Tensor:
-    axes = normalize_dims(dim, input.ndim, function)
+    axes = _axes(dim, input.ndim, function)
     return cls.apply(input, axes=axes, keepdim=bool(keepdim), **params)
 
 
 def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:  # noqa: A001
-    """Sum over ``dim`` (int or tuple; all dims if None). Integer and bool input sum to int64."""
+    """``out = sum_i x_i`` over ``dim`` (int or tuple; all dims if None or ``()``). Integer and bool input sum to int64.
+
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> torch.sum(torch.tensor([[1, 2], [3, 4]]), dim=1)
+        tensor([3, 7])
+        >>> torch.ones(2, 3).sum(dim=())
+        tensor(6.)
+    """
     out = _dtype.as_dtype(dtype) if dtype is not None else (input.dtype if input.dtype.is_floating_point else _dtype.int64)
-    return _reduce(Sum if dim is None else SumDim, input, dim, keepdim, "sum", dtype=out.np)
+    result = _reduce(Sum if dim is None else SumDim, input, dim, keepdim, "sum", dtype=out.np)
+    _check_autograd_dtype(input, out)
+    return result
 
 
 class SumDim(Sum):
@@ -214,22 +351,39 @@ class SumDim(Sum):
 
 
 def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
-    """Arithmetic mean over ``dim``; integer input raises as in PyTorch (pass ``dtype=``)."""
+    """``out = sum_i x_i / N`` over ``dim``; integer input raises as in PyTorch (pass ``dtype=``).
+
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> torch.mean(torch.tensor([[1., 5.], [3., 2.]]), dim=0)
+        tensor([2.0000, 3.5000])
+    """
     out = _dtype.as_dtype(dtype) if dtype is not None else input.dtype
     if not out.is_floating_point:
-        raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a floating point or "
-                           f"complex dtype. Got: {_dtype.torch_name(out)}")
+        raise RuntimeError(f"mean(): could not infer output dtype. {'Input' if dtype is None else 'Optional'} dtype "
+                           f"must be either a floating point or complex dtype. Got: {_dtype.torch_name(out)}")
     return _reduce(Mean, input.to(out), dim, keepdim, "mean", dtype=out.np,
                    node_name="MeanBackward0" if dim is None else "MeanBackward1")
 
 
 def prod(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
-    """Product over ``dim`` (one int, or all dims when None); integer input gives int64."""
+    """``out = prod_i x_i`` over ``dim`` (one int, or all dims when None); integer input gives int64.
+
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> torch.prod(torch.tensor([[1, 2], [3, 4]]), dim=0)
+        tensor([3, 8])
+        >>> x = torch.tensor([0., 2., 3.], requires_grad=True)
+        >>> x.prod().backward(); x.grad
+        tensor([6., 0., 0.])
+    """
     out = _dtype.as_dtype(dtype) if dtype is not None else (input.dtype if input.dtype.is_floating_point else _dtype.int64)
     if dim is not None:
         dim = as_int(dim, "dim", "prod")
-    return _reduce(Prod, input, dim, keepdim, "prod", dtype=out.np,
-                   node_name="ProdBackward0" if dim is None else "ProdBackward1")
+    result = _reduce(Prod, input, dim, keepdim, "prod", dtype=out.np, whole=dim is None,
+                     node_name="ProdBackward0" if dim is None else "ProdBackward1")
+    _check_autograd_dtype(input, out)
+    return result
 
 
 def _correction(unbiased: Any, correction: Any) -> int | float:
@@ -238,36 +392,99 @@ def _correction(unbiased: Any, correction: Any) -> int | float:
     return 1 if unbiased is None or unbiased else 0
 
 
+_DOF_WARNING = ("{}(): degrees of freedom is <= 0. Correction should be strictly less than the reduction factor (input "
+                "numel divided by output numel). (Triggered internally at "
+                "/__w/pytorch/pytorch/aten/src/ATen/native/ReduceOps.cpp:1861.)")  # PyTorch 2.13 names its C++ source
+
+
+def _var_like(cls: type[Function], input: Tensor, dim: Any, keepdim: bool, correction: Any, function: str) -> Tensor:
+    """var or std: checks the dtype and the dims, warns as PyTorch when there are no degrees of freedom."""
+    if not input.dtype.is_floating_point:
+        raise RuntimeError("std and var only support floating point and complex dtypes")
+    axes = _axes(dim, input.ndim, function, one_pass=True)
+    outputs = 1
+    for i, size in enumerate(input.shape):
+        outputs *= 1 if i in axes else size
+    factor = input.numel() // outputs if outputs else 0  # PyTorch's "reduction factor"
+    if factor - correction <= 0:
+        warnings.warn(_DOF_WARNING.format(function), UserWarning, stacklevel=3)
+    # the backward's N: the size of the listed dims, which PyTorch takes to be 1 for dim=() (see _var_backward)
+    listed = tuple(normalize_dim(d, input.ndim) for d in _dim_list(dim)) if input.ndim else ()
+    return cls.apply(input, axes=axes, keepdim=bool(keepdim), correction=correction,
+                     whole=dim is None or input.ndim == 0, listed_count=_count(input.shape, listed))
+
+
 def var(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,
         correction: Any = None) -> Tensor:
-    """Variance ``sum((x - mean)^2) / (n - correction)``; Bessel's correction (1) by default."""
+    """``out = sum((x - mean)^2) / (N - correction)``; Bessel's correction (1) by default.
+
+    The squared deviations add up in float64, as in PyTorch on the CPU (see :func:`_variance`).
+    ``N - correction <= 0`` warns and gives inf (or nan where every value equals the mean).
+
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> torch.var(torch.tensor([1., 2., 3., 4.]))
+        tensor(1.6667)
+        >>> torch.var(torch.tensor([1., 2., 3., 4.]), correction=0)
+        tensor(1.2500)
+        >>> torch.var(torch.tensor([10000., 10000.5, 10001.]))
+        tensor(0.2500)
+    """
     if isinstance(unbiased, bool) is False and unbiased is not None and dim is None:
         dim, unbiased = unbiased, None
     if isinstance(dim, bool):
         dim, unbiased = None, dim
-    if not input.dtype.is_floating_point:
-        raise RuntimeError(f"std and var only support floating point and complex dtypes")
-    return _reduce(Var, input, dim, keepdim, "var", correction=_correction(unbiased, correction))
+    return _var_like(Var, input, dim, keepdim, _correction(unbiased, correction), "var")
 
 
 def std(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,
         correction: Any = None) -> Tensor:
-    """Standard deviation, the square root of :func:`var`."""
+    """``out = sqrt(var(x))``, the standard deviation (see :func:`var`).
+
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> torch.std(torch.tensor([1., 2., 3., 4.]))
+        tensor(1.2910)
+    """
     if isinstance(dim, bool):
         dim, unbiased = None, dim
-    if not input.dtype.is_floating_point:
-        raise RuntimeError(f"std and var only support floating point and complex dtypes")
-    return _reduce(Std, input, dim, keepdim, "std", correction=_correction(unbiased, correction))
+    return _var_like(Std, input, dim, keepdim, _correction(unbiased, correction), "std")
+
+
+def _amax_like(cls: type[Function], input: Tensor, dim: Any, keepdim: bool, function: str) -> Tensor:
+    """amax or amin: an empty input needs dims, each of non-zero size (checked in order, named as passed)."""
+    if input.numel() == 0:
+        dims = _dim_list(dim)
+        if not dims:
+            raise RuntimeError(f"{function}(): Expected reduction dim to be specified for input.numel() == 0. "
+                               "Specify the reduction dim with the 'dim' argument.")
+        for d in dims:
+            if input.shape[normalize_dim(d, input.ndim, function)] == 0:
+                raise IndexError(f"{function}(): Expected reduction dim {as_int(d, 'dim', function)} to have "
+                                 "non-zero size.")
+    return _reduce(cls, input, dim, keepdim, function)
 
 
 def amax(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
-    """Maximum over ``dim`` (all dims for ``()``); ties share the gradient evenly."""
-    return _reduce(Amax, input, dim if dim != () else None, keepdim, "amax", name_for_errors="amax")
+    """``out = max_i x_i`` over ``dim`` (all dims for ``()``); ties share the gradient evenly.
+
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> torch.amax(torch.tensor([[1., 5.], [3., 2.]]), dim=0)
+        tensor([3., 5.])
+    """
+    return _amax_like(Amax, input, dim, keepdim, "amax")
 
 
 def amin(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
-    """Minimum over ``dim`` (all dims for ``()``)."""
-    return _reduce(Amin, input, dim if dim != () else None, keepdim, "amin", name_for_errors="amin")
+    """``out = min_i x_i`` over ``dim`` (all dims for ``()``); ties share the gradient evenly.
+
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> torch.amin(torch.tensor([[1., 5.], [3., 2.]]), dim=1)
+        tensor([1., 2.])
+    """
+    return _amax_like(Amin, input, dim, keepdim, "amin")
 
 
 def _extreme(input: Tensor, dim: Any, keepdim: bool, pick: str) -> Any:
@@ -278,7 +495,7 @@ def _extreme(input: Tensor, dim: Any, keepdim: bool, pick: str) -> Any:
         if input.numel() == 0:
             raise RuntimeError(f"{pick}(): Expected reduction dim to be specified for input.numel() == 0. "
                                "Specify the reduction dim with the 'dim' argument.")
-        return _reduce(MaxAll if pick == "max" else MinAll, input, None, False, pick, name_for_errors=pick)
+        return _reduce(MaxAll if pick == "max" else MinAll, input, None, False, pick)
     d = normalize_dim(dim, input.ndim, pick)
     if input.ndim and input.shape[d] == 0:
         raise IndexError(f"{pick}(): Expected reduction dim {d} to have non-zero size.")
@@ -294,12 +511,26 @@ def _extreme(input: Tensor, dim: Any, keepdim: bool, pick: str) -> Any:
 
 
 def max(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
-    """``max(x)``: the largest value; ``max(x, dim)``: (values, indices); ``max(x, y)``: elementwise."""
+    """``max(x)``: the largest value; ``max(x, dim)``: (values, indices); ``max(x, y)``: elementwise.
+
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> torch.max(torch.tensor([[1., 5.], [3., 2.]]), dim=1)
+        torch.return_types.max(
+        values=tensor([5., 3.]),
+        indices=tensor([1, 0]))
+    """
     return _extreme(input, dim, keepdim, "max")
 
 
 def min(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
-    """``min(x)``: the smallest value; ``min(x, dim)``: (values, indices); ``min(x, y)``: elementwise."""
+    """``min(x)``: the smallest value; ``min(x, dim)``: (values, indices); ``min(x, y)``: elementwise.
+
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> torch.min(torch.tensor([[1., 5.], [3., 2.]]))
+        tensor(1.)
+    """
     return _extreme(input, dim, keepdim, "min")
 
 
@@ -319,36 +550,74 @@ class ArgExtreme(Function):
 
 
 def _arg(input: Tensor, dim: Any, keepdim: bool, pick: str) -> Tensor:
+    """The indices; the reduced dim must be non-empty (other dims may be empty: an empty result)."""
     if dim is not None:
         dim = normalize_dim(dim, input.ndim, pick)
         if input.ndim == 0:
             dim = None
-    if input.numel() == 0:
+        elif input.shape[dim] == 0:
+            raise IndexError(f"{pick}(): Expected reduction dim {dim} to have non-zero size.")
+    elif input.numel() == 0:
         raise IndexError(f"{pick}(): Expected reduction dim to be specified for input.numel() == 0.")
     return ArgExtreme.apply(input, dim=dim, keepdim=bool(keepdim), pick=pick)
 
 
 def argmax(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
-    """Index of the largest value (of the flattened tensor when ``dim`` is None), as int64."""
+    """``out = argmax_i x_i``: the index of the largest value (of the flattened tensor when ``dim`` is None), as int64.
+
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> torch.argmax(torch.tensor([[1., 5.], [3., 2.]])), torch.argmax(torch.tensor([[1., 5.], [3., 2.]]), dim=1)
+        (tensor(1), tensor([1, 0]))
+    """
+    if dim is not None:
+        as_int(dim, "dim", "argmax")
     if input.dtype is _dtype.bool:
         raise RuntimeError("argmax(): does not support bool input")
     return _arg(input, dim, keepdim, "argmax")
 
 
 def argmin(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
-    """Index of the smallest value, as int64."""
+    """``out = argmin_i x_i``: the index of the smallest value, as int64.
+
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> torch.argmin(torch.tensor([[1., 5.], [3., 2.]]), dim=0)
+        tensor([0, 1])
+    """
+    if dim is not None:
+        as_int(dim, "dim", "argmin")
     if input.dtype is _dtype.bool:
         raise RuntimeError("argmin(): does not support bool input")
     return _arg(input, dim, keepdim, "argmin")
 
 
-def all(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001
-    """True where every element (along ``dim``) is nonzero."""
-    out = _xp(input._data).all(input._data, axis=normalize_dims(dim, input.ndim) if dim is not None else None, keepdims=keepdim)
+def _logical(input: Tensor, dim: Any, keepdim: bool, name: str) -> Tensor:
+    """all or any: bool, except that uint8 input gives uint8 as in PyTorch; ``dim=()`` reduces nothing."""
+    axes = None if dim is None else _axes(dim, input.ndim, name, empty_is_all=False)
+    out = getattr(_xp(input._data), name)(input._data, axis=axes, keepdims=bool(keepdim))
+    if input.dtype is _dtype.uint8:
+        out = out.astype(np.uint8)
     return Tensor._from_array(np.asarray(out) if isinstance(out, np.generic) else out, input.device)
+
+
+def all(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001
+    """``out = x_1 and x_2 and ...`` along ``dim``: True where every element is nonzero.
+
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> torch.all(torch.tensor([[True, False], [True, True]]), dim=1)
+        tensor([False,  True])
+    """
+    return _logical(input, dim, keepdim, "all")
 
 
 def any(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001
-    """True where some element (along ``dim``) is nonzero."""
-    out = _xp(input._data).any(input._data, axis=normalize_dims(dim, input.ndim) if dim is not None else None, keepdims=keepdim)
-    return Tensor._from_array(np.asarray(out) if isinstance(out, np.generic) else out, input.device)
+    """``out = x_1 or x_2 or ...`` along ``dim``: True where some element is nonzero.
+
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> torch.any(torch.tensor([[0, 0], [0, 3]]), dim=1)
+        tensor([False,  True])
+    """
+    return _logical(input, dim, keepdim, "any")
