@@ -4,11 +4,10 @@
 module that imports CuPy or branches on NumPy versus CuPy; ops call :func:`xp_of` and write one body
 for both.
 
->>> import minitorch_lsm as torch
->>> torch.device("cuda:1")
-device(type='cuda', index=1)
->>> torch.device("cpu") == torch.device("cpu")
-True
+Examples:
+    >>> import minitorch_lsm as torch
+    >>> torch.device("cpu") == torch.device("cpu")
+    True
 """
 from __future__ import annotations
 
@@ -23,7 +22,13 @@ __all__ = ["device", "xp_of", "as_device", "array_device", "move"]
 
 
 class device:  # noqa: N801 - mirrors torch.device
-    """Where a tensor lives: ``device('cpu')``, ``device('cuda')`` or ``device('cuda', 1)``/``'cuda:1'``."""
+    """Where a tensor lives: ``device('cpu')``, ``device('cuda')`` or ``device('cuda', 1)``/``'cuda:1'``.
+
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> torch.device('cuda', 1), str(torch.device('cuda:1'))
+        (device(type='cuda', index=1), 'cuda:1')
+    """
 
     __slots__ = ("type", "index")
 
@@ -90,6 +95,11 @@ def as_device(value: Any) -> device:
     """Turn ``'cuda'``, ``'cuda:0'``, an int (a GPU index) or a device into a concrete device.
 
     A bare ``cuda`` means the current GPU, index 0; asking for one that does not exist raises.
+
+    Examples:
+        >>> from minitorch_lsm import _device
+        >>> _device.as_device(None), _device.as_device('cpu')
+        (device(type='cpu'), device(type='cpu'))
     """
     if value is None:
         return CPU
@@ -110,7 +120,13 @@ def as_device(value: Any) -> device:
 
 
 def xp_of(dev: device) -> ModuleType:
-    """The array module for a device: ``numpy`` for cpu, ``cupy`` for cuda."""
+    """The array module for a device: ``numpy`` for cpu, ``cupy`` for cuda.
+
+    Examples:
+        >>> from minitorch_lsm import _device
+        >>> _device.xp_of(_device.device('cpu')).__name__
+        'numpy'
+    """
     if dev.type == "cpu":
         return np
     cp = cupy()
@@ -119,7 +135,14 @@ def xp_of(dev: device) -> ModuleType:
 
 
 def array_device(array: Any) -> device:
-    """The device an array lives on."""
+    """The device an array lives on.
+
+    Examples:
+        >>> import numpy as np
+        >>> from minitorch_lsm import _device
+        >>> _device.array_device(np.zeros(2))
+        device(type='cpu')
+    """
     if isinstance(array, (np.ndarray, np.generic)):
         return CPU
     return device("cuda", int(array.device.id))
@@ -133,7 +156,15 @@ def on_device(dev: device) -> contextlib.AbstractContextManager[Any]:
 
 
 def move(array: Any, dev: device) -> Any:
-    """Copy ``array`` to ``dev`` unless it is there already."""
+    """Copy ``array`` to ``dev`` unless it is there already (then ``array`` itself comes back).
+
+    Examples:
+        >>> import numpy as np
+        >>> from minitorch_lsm import _device
+        >>> a = np.zeros(2)
+        >>> _device.move(a, _device.CPU) is a
+        True
+    """
     if array_device(array) == dev:
         return array
     if dev.type == "cpu":

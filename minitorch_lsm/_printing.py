@@ -4,6 +4,11 @@ Floats use one format for the whole tensor: ``1.`` when every finite value is wh
 (4 decimals) normally, and ``1.0000e-05`` when the finite magnitudes span more than 1000x, exceed 1e8
 or go below 1e-4. Values are right-aligned to a common width; rows wrap at 80 characters and tensors
 of more than 1000 elements are summarized with ``...``.
+
+Examples:
+    >>> import minitorch_lsm as torch
+    >>> torch.tensor([1., 2.]), torch.tensor([0.1, 2.]), torch.tensor([1e-5, 1.])
+    (tensor([1., 2.]), tensor([0.1000, 2.0000]), tensor([1.0000e-05, 1.0000e+00]))
 """
 from __future__ import annotations
 
@@ -84,7 +89,15 @@ def _body(array: np.ndarray, fmt: Callable[[Any], str], width: int, indent: int,
 
 
 def format_values(t: "Tensor", indent: int) -> str:
-    """The bracketed values of ``t`` as PyTorch prints them, continuation lines indented."""
+    """The bracketed values of ``t`` as PyTorch prints them, continuation lines indented by ``indent``.
+
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> from minitorch_lsm._printing import format_values
+        >>> print(format_values(torch.tensor([[1., 2.], [3., 4.]]), indent=0))
+        [[1., 2.],
+         [3., 4.]]
+    """
     array = np.asarray(_device.move(t._data, _device.CPU))
     summarize = array.size > THRESHOLD
     shown = _summarized(array) if summarize else array.reshape(-1)
@@ -93,7 +106,17 @@ def format_values(t: "Tensor", indent: int) -> str:
 
 
 def tensor_repr(t: "Tensor") -> str:
-    """``tensor(<values>, <suffixes>)`` with device, dtype and autograd information as PyTorch shows it."""
+    """``tensor(<values>, <suffixes>)`` with device, dtype and autograd information as PyTorch shows it.
+
+    ``repr(t)`` calls it; a dtype is shown unless it is the default float, int64 or bool.
+
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> torch.tensor([0.5], dtype=torch.float64, requires_grad=True)
+        tensor([0.5000], dtype=torch.float64, requires_grad=True)
+        >>> torch.zeros(0, 2)
+        tensor([], size=(0, 2))
+    """
     prefix = "tensor("
     suffixes = []
     if t.numel() == 0:

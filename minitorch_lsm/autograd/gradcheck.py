@@ -8,12 +8,11 @@ They agree when ``|J_an - J_num| <= atol + rtol * |J_num|`` elementwise. Use flo
 float32 rounding (1e-7 of each value) swamps the difference. ``gradgradcheck`` runs the same check on
 the function that returns the gradients, so it tests second derivatives.
 
->>> import minitorch_lsm as torch
->>> x = torch.randn(3, dtype=torch.float64, requires_grad=True)
->>> torch.autograd.gradcheck(lambda x: (x * x).log1p(), x)
-True
->>> torch.autograd.gradgradcheck(lambda x: (x ** 3).sum(), x)
-True
+Examples:
+    >>> import minitorch_lsm as torch
+    >>> x = torch.randn(3, dtype=torch.float64, requires_grad=True)
+    >>> torch.autograd.gradcheck(lambda x: (x * x).log1p(), x)
+    True
 """
 from __future__ import annotations
 
@@ -29,7 +28,13 @@ __all__ = ["GradcheckError", "gradcheck", "gradgradcheck"]
 
 
 class GradcheckError(RuntimeError):
-    """Raised by :func:`gradcheck` and :func:`gradgradcheck` when a check fails."""
+    """Raised by :func:`gradcheck` and :func:`gradgradcheck` when a check fails.
+
+    Examples:
+        >>> from minitorch_lsm.autograd.gradcheck import GradcheckError
+        >>> issubclass(GradcheckError, RuntimeError)
+        True
+    """
 
 
 def _as_tuple(x: Any) -> tuple[Any, ...]:
@@ -117,6 +122,15 @@ def gradcheck(func: Callable[..., Any], inputs: Any, *, eps: float = 1e-6, atol:
     output, so backward never sees an undefined gradient), ``check_batched_grad`` and
     ``check_batched_forward_grad`` (no vmap), ``check_forward_ad`` (no forward mode), ``fast_mode``
     (full Jacobians are always compared: the stricter check) and ``masked`` (no sparse tensors).
+
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> x = torch.tensor([1., 2.], dtype=torch.float64, requires_grad=True)
+        >>> torch.autograd.gradcheck(lambda x: (x * x).sum(), x)
+        True
+        >>> kink = torch.tensor([1e-9], dtype=torch.float64, requires_grad=True)  # relu is not differentiable at 0
+        >>> torch.autograd.gradcheck(torch.relu, kink, raise_exception=False)
+        False
     """
     if not (check_forward_ad or check_backward_ad):
         raise AssertionError("Expected at least one of check_forward_ad or check_backward_ad to be True")
@@ -162,6 +176,12 @@ def gradgradcheck(func: Callable[..., Any], inputs: Any, grad_outputs: Any = Non
     When ``grad_outputs`` is None, random ones that require grad are drawn (fixed seed, each output's
     dtype). ``gen_non_contig_grad_outputs`` is ignored (no strides here); ``check_fwd_over_rev`` and
     ``check_rev_over_rev`` become gradcheck's ``check_forward_ad`` and ``check_backward_ad``.
+
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> x = torch.tensor([1., 2.], dtype=torch.float64, requires_grad=True)
+        >>> torch.autograd.gradgradcheck(lambda x: (x ** 3).sum(), x)
+        True
     """
     from . import grad
 

@@ -7,14 +7,15 @@ op, where its inputs come from (a leaf, another node ``Name #sequence_nr``, or a
 no gradient), their shapes and dtypes, the derivative rule (the op class's docstring) and whether
 the tensors saved for backward are still held or were freed by a backward without ``retain_graph``.
 
->>> import minitorch_lsm as torch
->>> x = torch.tensor([1., 2.], requires_grad=True)
->>> y = (x * 2).exp().sum()
->>> print(torch.autograd.tape(y))  # doctest: +ELLIPSIS
-step  op            rule                     shapes    dtypes          device  saved  inputs
-0     SumBackward0  d sum(x) = broadcast(g)  (2,)      float32         cpu     -      ExpBackward0 #...
-1     ExpBackward0  d exp(x) = exp(x) dx     (2,)      float32         cpu     held   MulBackward0 #...
-2     MulBackward0  d(a * b) = b da + a db   (2,), ()  float32, int64  cpu     held   leaf #0, constant
+Examples:
+    >>> import minitorch_lsm as torch
+    >>> x = torch.tensor([1., 2.], requires_grad=True)
+    >>> y = (x * 2).exp().sum()
+    >>> print(torch.autograd.tape(y))  # doctest: +ELLIPSIS
+    step  op            rule                     shapes    dtypes          device  saved  inputs
+    0     SumBackward0  d sum(x) = broadcast(g)  (2,)      float32         cpu     -      ExpBackward0 #...
+    1     ExpBackward0  d exp(x) = exp(x) dx     (2,)      float32         cpu     held   MulBackward0 #...
+    2     MulBackward0  d(a * b) = b da + a db   (2,), ()  float32, int64  cpu     held   leaf #0, constant
 """
 from __future__ import annotations
 
@@ -32,7 +33,16 @@ __all__ = ["Tape", "TapeEntry", "tape"]
 
 @dataclass(frozen=True)
 class TapeEntry:
-    """One node of the tape, as plain values."""
+    """One node of the tape, as plain values.
+
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> x = torch.tensor([1., 2.], requires_grad=True)
+        >>> y = (x * 2).sum()
+        >>> entry = torch.autograd.tape(y).entries[1]
+        >>> entry.op, entry.rule, entry.inputs
+        ('MulBackward0', 'd(a * b) = b da + a db', ('leaf #0', 'constant'))
+    """
 
     step: int                      # position in execution order (0 runs first)
     seq: int                       # the node's sequence_nr (creation number)
@@ -49,7 +59,15 @@ _COLUMNS = ("step", "op", "rule", "shapes", "dtypes", "device", "saved", "inputs
 
 
 class Tape:
-    """The rows of ``tape(tensor)``: iterate over them, print them, or show them as HTML in a notebook."""
+    """The rows of ``tape(tensor)``: iterate over them, print them, or show them as HTML in a notebook.
+
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> x = torch.tensor([1., 2.], requires_grad=True)
+        >>> y = (x * 2).sum()
+        >>> [entry.op for entry in torch.autograd.tape(y)]
+        ['SumBackward0', 'MulBackward0']
+    """
 
     def __init__(self, entries: list[TapeEntry]) -> None:
         self.entries = entries
@@ -92,7 +110,16 @@ def _saved(node: Function) -> str:
 
 
 def tape(tensor: "Tensor") -> Tape:
-    """The recorded nodes behind ``tensor``, in the order backward executes them (latest created first)."""
+    """The recorded nodes behind ``tensor``, in the order backward executes them (latest created first).
+
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> x = torch.tensor([1., 2.], requires_grad=True)
+        >>> y = (x * 2).sum()
+        >>> y.backward()
+        >>> [entry.saved for entry in torch.autograd.tape(y)]  # freed by backward
+        ['-', 'freed']
+    """
     from ..tensor import Tensor
 
     if tensor.grad_fn is None:

@@ -1,9 +1,10 @@
 """Containers: ``Sequential``, ``ModuleList``, ``ModuleDict``.
 
->>> import minitorch_lsm as torch
->>> net = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.ReLU())
->>> len(net), type(net[1]).__name__
-(2, 'ReLU')
+Examples:
+    >>> import minitorch_lsm as torch
+    >>> net = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.ReLU())
+    >>> len(net), type(net[1]).__name__
+    (2, 'ReLU')
 """
 from __future__ import annotations
 
@@ -21,7 +22,16 @@ def _index(length: int, idx: int) -> int:
 
 
 class Sequential(Module):
-    """Runs its modules in order, each on the previous one's output."""
+    """``y = m_n(...m_2(m_1(x)))``: runs its modules in order, each on the previous one's output.
+
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.ReLU())
+        Sequential(
+          (0): Linear(in_features=2, out_features=3, bias=True)
+          (1): ReLU()
+        )
+    """
 
     def __init__(self, *args: Any) -> None:
         super().__init__()
@@ -70,7 +80,15 @@ class Sequential(Module):
 
 
 class ModuleList(Module):
-    """A list of modules whose parameters the owner sees."""
+    """A list of modules whose parameters the owner sees.
+
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> torch.nn.ModuleList([torch.nn.Linear(2, 2) for _ in range(3)])
+        ModuleList(
+          (0-2): 3 x Linear(in_features=2, out_features=2, bias=True)
+        )
+    """
 
     def __init__(self, modules: Iterable[Module] | None = None) -> None:
         super().__init__()
@@ -129,7 +147,14 @@ class ModuleList(Module):
 
 
 class ModuleDict(Module):
-    """A dict of modules whose parameters the owner sees."""
+    """A dict of modules whose parameters the owner sees.
+
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> layers = torch.nn.ModuleDict({'act': torch.nn.ReLU(), 'out': torch.nn.Linear(2, 1)})
+        >>> list(layers), len(list(layers.parameters()))
+        (['act', 'out'], 2)
+    """
 
     def __init__(self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]] | None = None) -> None:
         super().__init__()

@@ -1,9 +1,9 @@
 """Layers with no activation: ``Linear``, ``Identity``, ``Flatten``, ``Dropout``.
 
->>> import minitorch_lsm as torch
->>> layer = torch.nn.Linear(4, 2)
->>> layer(torch.ones(3, 4)).shape
-torch.Size([3, 2])
+Examples:
+    >>> import minitorch_lsm as torch
+    >>> torch.nn.Linear(4, 2)(torch.ones(3, 4)).shape
+    torch.Size([3, 2])
 """
 from __future__ import annotations
 
@@ -23,6 +23,12 @@ class Linear(Module):
 
     PyTorch's initialization: W and b uniform in ``[-1/sqrt(in_features), 1/sqrt(in_features)]``
     (W through ``kaiming_uniform_(a=sqrt(5))``), drawn from the seeded default generator.
+
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> layer = torch.nn.Linear(3, 2)
+        >>> layer, layer.weight.shape
+        (Linear(in_features=3, out_features=2, bias=True), torch.Size([2, 3]))
     """
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True, device: Any = None,
@@ -50,7 +56,13 @@ class Linear(Module):
 
 
 class Identity(Module):
-    """Returns its input unchanged (a placeholder layer)."""
+    """``y = x``: returns its input unchanged (a placeholder layer).
+
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> torch.nn.Identity()(torch.tensor([1., 2.]))
+        tensor([1., 2.])
+    """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__()
@@ -60,7 +72,13 @@ class Identity(Module):
 
 
 class Flatten(Module):
-    """Flattens dims ``start_dim..end_dim`` (by default all but the batch dim)."""
+    """Flattens dims ``start_dim..end_dim`` (by default all but the batch dim).
+
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> torch.nn.Flatten()(torch.ones(2, 3, 4)).shape
+        torch.Size([2, 12])
+    """
 
     def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
         super().__init__()
@@ -74,7 +92,13 @@ class Flatten(Module):
 
 
 class Dropout(Module):
-    """In training, zeroes each element with probability ``p`` and scales the rest by ``1/(1-p)``; identity in eval."""
+    """In training, zeroes each element with probability ``p`` and scales the rest by ``1/(1-p)``; identity in eval.
+
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> torch.nn.Dropout(p=0.2).eval()(torch.ones(3))
+        tensor([1., 1., 1.])
+    """
 
     def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
         super().__init__()

@@ -3,10 +3,11 @@
 The class ``weight`` is a buffer (it moves with ``.to()`` and appears in ``state_dict`` when given);
 like PyTorch, these modules print no arguments.
 
->>> import minitorch_lsm as torch
->>> loss = torch.nn.NLLLoss(weight=torch.tensor([1., 2., 4.]))
->>> loss, list(loss.state_dict())
-(NLLLoss(), ['weight'])
+Examples:
+    >>> import minitorch_lsm as torch
+    >>> loss = torch.nn.NLLLoss(weight=torch.tensor([1., 2., 4.]))
+    >>> loss, list(loss.state_dict())
+    (NLLLoss(), ['weight'])
 """
 from __future__ import annotations
 
@@ -35,7 +36,15 @@ class _WeightedLoss(_Loss):
 
 
 class NLLLoss(_WeightedLoss):
-    """Negative log-likelihood of class targets given log-probabilities (see ``F.nll_loss``)."""
+    """``-w[t_i] * input[i, t_i]``, reduced: the negative log-likelihood of class targets given log-probabilities.
+
+    See ``F.nll_loss``.
+
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> torch.nn.NLLLoss()(torch.tensor([[-0.5, -1.0], [-2.0, -0.1]]), torch.tensor([0, 1]))
+        tensor(0.3000)
+    """
 
     __constants__ = ["ignore_index", "reduction"]
 
@@ -49,7 +58,15 @@ class NLLLoss(_WeightedLoss):
 
 
 class CrossEntropyLoss(_WeightedLoss):
-    """``log_softmax`` then ``nll_loss``, with class-probability targets and label smoothing (see ``F.cross_entropy``)."""
+    """``nll_loss(log_softmax(x), target)``, with class-probability targets and label smoothing.
+
+    See ``F.cross_entropy``.
+
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> torch.nn.CrossEntropyLoss()(torch.tensor([[1., 2., 3.], [1., 1., 1.]]), torch.tensor([2, 0]))
+        tensor(0.7531)
+    """
 
     __constants__ = ["ignore_index", "reduction", "label_smoothing"]
 
