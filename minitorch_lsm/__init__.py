@@ -12,12 +12,12 @@ tensor([-4.4519, -3.4519, -2.4519, -1.4519, -0.4519],
 from __future__ import annotations
 
 from . import autograd, cuda, nn, optim, utils
-from ._creation import (Generator, arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, initial_seed,
-                        linspace, manual_seed, ones, ones_like, rand, rand_like, randint, randn, randn_like, randperm,
-                        seed, tensor, zeros, zeros_like)
+from ._creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, ones,
+                        ones_like, tensor, zeros, zeros_like)
 from ._device import device
 from ._dtype import (bool, double, dtype, finfo, float, float16, float32, float64, get_default_dtype, half, iinfo, int,
                      int8, int16, int32, int64, long, promote_types, result_type, set_default_dtype, short, uint8)
+from ._random import Generator, initial_seed, manual_seed, rand, rand_like, randint, randn, randn_like, randperm, seed
 from .autograd.anomaly import is_anomaly_check_nan_enabled, is_anomaly_enabled, set_anomaly_enabled
 from .autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad,
                                  set_grad_enabled)
@@ -25,8 +25,9 @@ from .ops import (abs, add, all, amax, amin, any, argmax, argmin, bmm, broadcast
                   div, dot, eq, exp, expand, flatten, floor_divide, gather, ge, gt,
                   index_select, isfinite, isinf, isnan, le, log, log1p, logical_and, logical_not, logical_or,
                   logical_xor, lt, masked_fill, matmul, max, maximum, mean, min, minimum, mm, mul, narrow, ne, neg,
-                  permute, pow, prod, relu, remainder, repeat, reshape, rsqrt, scatter, scatter_add, sigmoid, sign, sin,
-                  split, sqrt, squeeze, stack, std, sub, sum, t, tanh, transpose, unbind, unsqueeze, var, where)
+                  nonzero, permute, pow, prod, relu, remainder, repeat, reshape, rsqrt, scatter, scatter_add, sigmoid,
+                  sign, sin, split, sqrt, squeeze, stack, std, sub, sum, t, tanh, transpose, unbind, unsqueeze, var,
+                  where)
 from .ops.softmax import log_softmax, logsumexp, softmax
 from .tensor import Size, Tensor
 from .utils.dlpack import from_dlpack
@@ -38,17 +39,35 @@ concat = concatenate = cat
 
 
 def is_tensor(obj: object) -> bool:
-    """True if ``obj`` is a minitorch_lsm Tensor."""
+    """True if ``obj`` is a Tensor (a Parameter included): ``isinstance(obj, Tensor)``.
+
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> torch.is_tensor(torch.ones(1)), torch.is_tensor([1.0])
+        (True, False)
+    """
     return isinstance(obj, Tensor)
 
 
 def is_floating_point(input: Tensor) -> bool:
-    """True if ``input``'s dtype is a floating point type."""
+    """True if ``input``'s dtype is a floating point type: ``input.is_floating_point()``.
+
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> torch.is_floating_point(torch.ones(1)), torch.is_floating_point(torch.arange(3))
+        (True, False)
+    """
     return input.dtype.is_floating_point
 
 
 def numel(input: Tensor) -> int:
-    """The number of elements of ``input``."""
+    """The number of elements of ``input``: the product of its sizes, ``input.numel()``.
+
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> torch.numel(torch.zeros(2, 3, 4))
+        24
+    """
     return input.numel()
 
 

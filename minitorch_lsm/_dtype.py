@@ -93,18 +93,25 @@ _CPP_NAMES = {"float16": "c10::Half", "float32": "float", "float64": "double", "
 
 def cpp_name(d: dtype) -> str:
     """The C++ type name some PyTorch messages print instead ('float', 'long int', 'c10::Half', ...)."""
-    return _CPP_NAMES[str(d).removeprefix("torch.")]
+    return _CPP_NAMES[d.name]
 
 
 def from_numpy_dtype(np_dtype: Any) -> dtype:
     """The dtype object for a NumPy dtype; TypeError for one PyTorch has no equivalent of."""
+    found = _FROM_NUMPY.get(np_dtype)  # the common case, an array's own dtype, without np.dtype()
+    if found is not None:
+        return found
     try:
         return _FROM_NUMPY[np.dtype(np_dtype)]
     except (KeyError, TypeError):
-        raise TypeError(
-            f"can't convert np.ndarray of type {np.dtype(np_dtype)}. The only supported types are: "
-            "float64, float32, float16, int64, int32, int16, int8, uint8, and bool."
-        ) from None
+        pass
+    name = np.dtype(np_dtype).name
+    if name in ("uint16", "uint32", "uint64", "complex64", "complex128"):  # PyTorch has these; minitorch does not
+        raise TypeError(f"can't convert np.ndarray of type numpy.{name}: minitorch_lsm has no {name} dtype. The "
+                        "supported types are: float64, float32, float16, int64, int32, int16, int8, uint8, and bool.")
+    raise TypeError(f"can't convert np.ndarray of type numpy.{np.dtype(np_dtype).type.__name__}. The only supported "
+                    "types are: float64, float32, float16, complex64, complex128, int64, int32, int16, int8, uint64, "
+                    "uint32, uint16, uint8, and bool.")
 
 
 def as_dtype(value: Any, argument: str = "dtype") -> dtype:
@@ -148,6 +155,20 @@ def set_default_dtype(d: dtype) -> None:
     if not d.is_floating_point:
         raise TypeError("only floating-point types are supported as the default type")
     _global_default[0] = d
+
+
+def opmath(np_dtype: Any) -> np.dtype:
+    """The NumPy dtype elementwise arithmetic on ``np_dtype`` runs in: float16 computes in float32 and is
+    rounded once at the end, as PyTorch's kernels do (``opmath_type``); every other dtype computes in itself.
+
+    Examples:
+        >>> import numpy as np
+        >>> from minitorch_lsm import _dtype
+        >>> _dtype.opmath(np.float16), _dtype.opmath(np.int32)
+        (dtype('float32'), dtype('int32'))
+    """
+    np_dtype = np.dtype(np_dtype)
+    return np.dtype(np.float32) if np_dtype == np.float16 else np_dtype
 
 
 # ---------------------------------------------------------------- promotion
@@ -234,20 +255,13 @@ def infer_dtype(data: Any) -> dtype:
 
 _C_NAMES = {"float16": "c10::Half", "float32": "float", "float64": "double", "uint8": "uint8_t", "int8": "int8_t",
             "int16": "int16_t", "int32": "int", "int64": "int64_t"}
-_CPP_TYPES = {"float16": "c10::Half", "float32": "float", "float64": "double", "uint8": "unsigned char",
-              "int8": "signed char", "int16": "short int", "int32": "int", "int64": "long int", "bool": "bool"}
-
-
-def c_name(d: dtype) -> str:
-    """The C++ type PyTorch names in some messages ('long int', 'unsigned char', 'float', ...)."""
-    return _CPP_TYPES[d.name]
 
 
 def check_fits(value: Any, d: dtype) -> None:
     """Raise as PyTorch does when a Python number is stored into a tensor of dtype ``d`` it overflows.
 
-    nan and inf fit any floating dtype but no integer one; an unsigned dtype also takes ``-max..-1``
-    (they wrap around, as in C).
+    nan and inf fit any floating dtype but no integer one; an unsigned dtype also takes the ints ``-max..-1``
+    (they wrap around, as in C) but no negative float.
     """
     if d is bool or isinstance(value, (_builtin_bool, np.bool_)):
         return
@@ -256,53 +270,79 @@ def check_fits(value: Any, d: dtype) -> None:
         fits = not np.isfinite(value) or -limit <= value <= limit
     else:
         info = np.iinfo(d.np)
-        low = -_builtin_int(info.max) if info.min == 0 else _builtin_int(info.min)
+        wraps = info.min == 0 and isinstance(value, (_builtin_int, np.integer))
+        low = -_builtin_int(info.max) if wraps else _builtin_int(info.min)
         fits = _builtin_bool(np.isfinite(value)) and low <= value <= _builtin_int(info.max)
     if not fits:
         raise RuntimeError(f"value cannot be converted to type {_C_NAMES[d.name]} without overflow")
 
 
 # ---------------------------------------------------------------- finfo / iinfo
+def _info_dtype(value: Any, function: str) -> dtype:
+    if isinstance(value, dtype) or value in (_builtin_float, _builtin_int, _builtin_bool):
+        return as_dtype(value)
+    raise TypeError(f"{function}(): argument 'type' (position 1) must be torch.dtype, not {type(value).__name__}")
+
+
 class finfo:  # noqa: N801
-    """Machine limits of a floating dtype: ``bits eps max min tiny resolution`` (as torch.finfo).
+    """Machine limits of a floating dtype: ``bits eps max min tiny smallest_normal resolution`` (as torch.finfo).
+
+    ``resolution`` is ``10 ** -precision``, the decimal resolution (1e-06 for float32), as a Python float.
 
     Examples:
         >>> import minitorch_lsm as torch
         >>> torch.finfo(torch.float32).eps
         1.1920928955078125e-07
+        >>> torch.finfo(torch.float16)
+        finfo(resolution=0.001, min=-65504, max=65504, eps=0.000976562, smallest_normal=6.10352e-05, \
+tiny=6.10352e-05, dtype=float16)
     """
 
+    __hash__ = None  # type: ignore[assignment] - compared by value, and unhashable, as torch.finfo
+
     def __init__(self, type: dtype | None = None) -> None:  # noqa: A002
-        d = get_default_dtype() if type is None else as_dtype(type)
+        d = get_default_dtype() if type is None else _info_dtype(type, "finfo")
         if not d.is_floating_point:
-            raise TypeError(f"torch.finfo() requires a floating point input type. Use torch.iinfo to handle '{d.name}'")
+            raise TypeError("torch.finfo() requires a floating point input type. Use torch.iinfo to handle 'torch.finfo'")
         info = np.finfo(d.np)
-        self.dtype, self.bits = d.name, info.bits
+        self.bits, self.dtype = _builtin_int(info.bits), d.name
         self.eps, self.max, self.min = _builtin_float(info.eps), _builtin_float(info.max), _builtin_float(info.min)
         self.tiny = self.smallest_normal = _builtin_float(info.tiny)
-        self.resolution = _builtin_float(info.resolution)
+        self.resolution = 10.0 ** -_builtin_int(info.precision)
+
+    def __eq__(self, other: object) -> _builtin_bool:
+        return isinstance(other, finfo) and vars(self) == vars(other)
 
     def __repr__(self) -> str:
-        return (f"finfo(resolution={self.resolution}, min={self.min:e}, max={self.max:e}, eps={self.eps}, "
-                f"smallest_normal={self.tiny}, tiny={self.tiny}, dtype={self.dtype})")
+        return (f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, eps={self.eps:g}, "
+                f"smallest_normal={self.smallest_normal:g}, tiny={self.tiny:g}, dtype={self.dtype})")
 
 
 class iinfo:  # noqa: N801
-    """Limits of an integer dtype: ``bits min max`` (as torch.iinfo).
+    """Limits of an integer dtype: ``bits min max`` (as torch.iinfo); bool has none.
 
     Examples:
         >>> import minitorch_lsm as torch
         >>> torch.iinfo(torch.uint8).max
         255
+        >>> torch.iinfo(torch.int32)
+        iinfo(min=-2.14748e+09, max=2.14748e+09, dtype=int32)
     """
 
+    __hash__ = None  # type: ignore[assignment]
+
     def __init__(self, type: dtype) -> None:  # noqa: A002
-        d = as_dtype(type)
+        d = _info_dtype(type, "iinfo")
+        if d is bool:
+            raise TypeError("torch.bool is not supported by torch.iinfo")
         if d.is_floating_point:
-            raise TypeError(f"torch.iinfo() requires an integer input type. Use torch.finfo to handle '{d.name}'")
-        info = np.iinfo(np.uint8 if d is bool else d.np)
-        self.dtype, self.bits = d.name, info.bits
+            raise TypeError("torch.iinfo() requires an integer input type. Use torch.finfo to handle 'torch.iinfo'")
+        info = np.iinfo(d.np)
+        self.bits, self.dtype = _builtin_int(info.bits), d.name
         self.min, self.max = _builtin_int(info.min), _builtin_int(info.max)
 
+    def __eq__(self, other: object) -> _builtin_bool:
+        return isinstance(other, iinfo) and vars(self) == vars(other)
+
     def __repr__(self) -> str:
-        return f"iinfo(min={self.min}, max={self.max}, dtype={self.dtype})"
+        return f"iinfo(min={self.min:g}, max={self.max:g}, dtype={self.dtype})"

@@ -43,7 +43,7 @@ def manual_seed(seed: int) -> None:
         None
     """
     if is_available():
-        from ._creation import default_generator
+        from ._random import default_generator
         default_generator(_device.device("cuda", 0)).manual_seed(seed)
 
 
@@ -56,6 +56,6 @@ def manual_seed_all(seed: int) -> None:
         None
     """
     if is_available():
-        from ._creation import default_generator
+        from ._random import default_generator
         for i in range(device_count()):
             default_generator(_device.device("cuda", i)).manual_seed(seed)

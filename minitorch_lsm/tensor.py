@@ -10,7 +10,10 @@ A tensor holds
   so that an in-place change of the base or of any of its views updates the view's ``grad_fn``.
 
 The math methods (``x.exp()``, ``x.sum(1)``, ``x @ y``...) are the functions of ``ops/``, attached in
-``ops/__init__.py``; this file holds what is specific to the container.
+``ops/__init__.py``. The ways out of the framework and the dtype and device moves (``x.item()``,
+``x.numpy()``, ``x.to(...)``, ``x.float()``...) are in ``_tensor_conversions.py``, a mixin that Tensor
+inherits; this file holds what is specific to the container: its construction, its autograd state, its
+shape and size.
 
 Examples:
     >>> import minitorch_lsm as torch
@@ -26,13 +29,12 @@ Examples:
 from __future__ import annotations
 
 import warnings
-from typing import Any, Callable, Iterator
-
-import numpy as np
+from typing import Any, Callable
 
 from . import _device, _dtype
 from .autograd import grad_mode as _grad_mode
 from ._dtype import dtype as DType
+from ._tensor_conversions import TensorConversionsMixin
 
 __all__ = ["Tensor", "Size"]
 
@@ -90,7 +92,7 @@ def _check_assigned_grad(tensor: "Tensor", grad: Any) -> None:
         raise RuntimeError("assigned grad has data located on a different device")
 
 
-class Tensor:
+class Tensor(TensorConversionsMixin):
     """A multi-dimensional array with a dtype, a device and (optionally) a gradient.
 
     Create tensors with the factories (``torch.tensor``, ``torch.zeros``, ...), not this class.
@@ -140,6 +142,9 @@ class Tensor:
         t._wrapped = wrapped
         t._inference = _grad_mode._state.inference
         return t
+
+    def __hash__(self) -> int:
+        return id(self)
 
     # ------------------------------------------------------------------ autograd state
     @property
@@ -483,293 +488,3 @@ class Tensor:
             (4, 8)
         """
         return self.dtype.itemsize
-
-    def is_floating_point(self) -> bool:
-        """True if the dtype is a floating point type (float16, float32, float64).
-
-        Examples:
-            >>> import minitorch_lsm as torch
-            >>> torch.tensor([1.]).is_floating_point(), torch.tensor([1]).is_floating_point()
-            (True, False)
-        """
-        return self.dtype.is_floating_point
-
-    @property
-    def is_cuda(self) -> bool:
-        """True if the tensor lives on a GPU (``device.type == 'cuda'``).
-
-        Examples:
-            >>> import minitorch_lsm as torch
-            >>> torch.ones(2).is_cuda
-            False
-        """
-        return self.device.type == "cuda"
-
-    def __len__(self) -> int:
-        if self.ndim == 0:
-            raise TypeError("len() of a 0-d tensor")
-        return self._data.shape[0]
-
-    def __iter__(self) -> Iterator["Tensor"]:
-        if self.ndim == 0:
-            raise TypeError("iteration over a 0-d tensor")
-        return iter(self.unbind(0))  # type: ignore[attr-defined]
-
-    # ------------------------------------------------------------------ leaving the framework
-    def item(self) -> Any:
-        """The value of a one-element tensor (of any shape) as a Python number.
-
-        Examples:
-            >>> import minitorch_lsm as torch
-            >>> torch.tensor([[2.5]]).item(), torch.tensor(3).item()
-            (2.5, 3)
-        """
-        if self.numel() != 1:
-            raise RuntimeError(f"a Tensor with {self.numel()} elements cannot be converted to Scalar")
-        return self._data.reshape(()).item()
-
-    def tolist(self) -> Any:
-        """The values as (nested) Python lists of Python numbers; a 0-d tensor gives a number.
-
-        Examples:
-            >>> import minitorch_lsm as torch
-            >>> torch.tensor([[1, 2], [3, 4]]).tolist()
-            [[1, 2], [3, 4]]
-        """
-        return _device.move(self._data, _device.CPU).tolist()
-
-    def numpy(self, *, force: bool = False) -> np.ndarray:
-        """The NumPy array behind a cpu tensor (shared, not copied); ``force=True`` also copies from a GPU
-        and allows a tensor that requires grad.
-
-        Examples:
-            >>> import minitorch_lsm as torch
-            >>> x = torch.tensor([1., 2.])
-            >>> a = x.numpy(); a[0] = 7.
-            >>> x
-            tensor([7., 2.])
-        """
-        if self.device.type != "cpu":
-            if force:
-                return _device.move(self._data, _device.CPU)
-            raise TypeError(f"can't convert {self.device} device type tensor to numpy. "
-                            "Use Tensor.cpu() to copy the tensor to host memory first.")
-        if self.requires_grad and not force:
-            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
-        return self._data
-
-    def __dlpack__(self, stream: Any = None, **kwargs: Any) -> Any:
-        """A DLPack capsule over this tensor's memory (for ``torch.from_dlpack``, ``np.from_dlpack``...)."""
-        if self.requires_grad:  # BufferError, as PyTorch raises: the protocol's word for a refused export
-            raise BufferError("Can't export tensors that require gradient, use tensor.detach()")
-        if stream is not None:
-            kwargs["stream"] = stream
-        return self._data.__dlpack__(**kwargs)
-
-    def __dlpack_device__(self) -> tuple[int, int]:
-        """(1, 0) for cpu, (2, index) for cuda: DLPack's device codes."""
-        return (1, 0) if self.device.type == "cpu" else (2, self.device.index or 0)
-
-    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        array = _device.move(self._data, _device.CPU)
-        return array if dtype is None else array.astype(dtype)
-
-    def __bool__(self) -> bool:
-        if self.numel() != 1:
-            raise RuntimeError(f"Boolean value of Tensor with {'no values' if self.numel() == 0 else 'more than one value'}"
-                               " is ambiguous")
-        return bool(self.item())
-
-    def __float__(self) -> float:
-        if self.numel() != 1:
-            raise ValueError("only one element tensors can be converted to Python scalars")
-        return float(self.item())
-
-    def __int__(self) -> int:
-        if self.numel() != 1:
-            raise ValueError("only one element tensors can be converted to Python scalars")
-        return int(self.item())
-
-    def __index__(self) -> int:
-        if self.dtype.is_floating_point or self.numel() != 1:
-            raise TypeError("only integer tensors of a single element can be converted to an index")
-        return int(self.item())
-
-    def __hash__(self) -> int:
-        return id(self)
-
-    def __repr__(self) -> str:
-        from ._printing import tensor_repr
-        return tensor_repr(self)
-
-    def __format__(self, spec: str) -> str:
-        if self.ndim == 0 and spec:
-            return self.item().__format__(spec)
-        return repr(self)
-
-    def __reduce__(self) -> Any:
-        raise TypeError("minitorch_lsm tensors are not pickled; use minitorch_lsm.save")
-
-    # ------------------------------------------------------------------ dtype and device moves
-    def to(self, *args: Any, **kwargs: Any) -> "Tensor":
-        """``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(other)``, plus ``copy=``.
-
-        Returns self when nothing changes (unless ``copy=True``); the move is differentiable.
-
-        Examples:
-            >>> import minitorch_lsm as torch
-            >>> x = torch.tensor([1.5, -2.5])
-            >>> x.to(torch.int64), x.to('cpu') is x
-            (tensor([ 1, -2]), True)
-        """
-        from .ops.elementwise import to_dtype_device
-
-        dev, dt, copy = _parse_to_args(args, kwargs)
-        return to_dtype_device(self, dt or self.dtype, dev or self.device, copy)
-
-    def cpu(self) -> "Tensor":
-        """A copy in cpu memory, or self if the tensor is already there: ``to('cpu')``.
-
-        Examples:
-            >>> import minitorch_lsm as torch
-            >>> x = torch.ones(2)
-            >>> x.cpu() is x
-            True
-        """
-        return self.to("cpu")
-
-    def cuda(self, device: Any = None) -> "Tensor":
-        """A copy on a GPU (the current one, or ``device``), or self if it is already there.
-
-        Examples:
-            The example needs a GPU, so the test suite skips it:
-
-            >>> import minitorch_lsm as torch
-            >>> torch.ones(2).cuda()  # doctest: +SKIP
-            tensor([1., 1.], device='cuda:0')
-        """
-        return self.to(_device.as_device(device if device is not None else "cuda"))
-
-    def type_as(self, other: "Tensor") -> "Tensor":
-        """This tensor cast to ``other``'s dtype: ``to(other.dtype)``.
-
-        Examples:
-            >>> import minitorch_lsm as torch
-            >>> torch.tensor([1, 2]).type_as(torch.zeros(1, dtype=torch.float64))
-            tensor([1., 2.], dtype=torch.float64)
-        """
-        return self.to(other.dtype)
-
-    def float(self) -> "Tensor":
-        """Cast to float32: ``to(torch.float32)``.
-
-        Examples:
-            >>> import minitorch_lsm as torch
-            >>> torch.tensor([1, 2]).float()
-            tensor([1., 2.])
-        """
-        return self.to(_dtype.float32)
-
-    def double(self) -> "Tensor":
-        """Cast to float64: ``to(torch.float64)``.
-
-        Examples:
-            >>> import minitorch_lsm as torch
-            >>> torch.tensor([1, 2]).double()
-            tensor([1., 2.], dtype=torch.float64)
-        """
-        return self.to(_dtype.float64)
-
-    def half(self) -> "Tensor":
-        """Cast to float16: ``to(torch.float16)``, rounding to the nearest half-precision value
-        (beyond 65504, the largest one, that is inf).
-
-        Examples:
-            >>> import minitorch_lsm as torch
-            >>> torch.tensor([1.5, 70000.]).half()
-            tensor([1.5000,    inf], dtype=torch.float16)
-        """
-        return self.to(_dtype.float16)
-
-    def long(self) -> "Tensor":
-        """Cast to int64: ``to(torch.int64)``; floats are truncated toward zero.
-
-        Examples:
-            >>> import minitorch_lsm as torch
-            >>> torch.tensor([1.7, -1.7]).long()
-            tensor([ 1, -1])
-        """
-        return self.to(_dtype.int64)
-
-    def int(self) -> "Tensor":
-        """Cast to int32: ``to(torch.int32)``; floats are truncated toward zero.
-
-        Examples:
-            >>> import minitorch_lsm as torch
-            >>> torch.tensor([1.7, -1.7]).int()
-            tensor([ 1, -1], dtype=torch.int32)
-        """
-        return self.to(_dtype.int32)
-
-    def short(self) -> "Tensor":
-        """Cast to int16: ``to(torch.int16)``; integers wrap around modulo 2**16.
-
-        Examples:
-            >>> import minitorch_lsm as torch
-            >>> torch.tensor([7, 40000]).short()
-            tensor([     7, -25536], dtype=torch.int16)
-        """
-        return self.to(_dtype.int16)
-
-    def byte(self) -> "Tensor":
-        """Cast to uint8: ``to(torch.uint8)``; integers wrap around modulo 2**8.
-
-        Examples:
-            >>> import minitorch_lsm as torch
-            >>> torch.tensor([-1, 256]).byte()
-            tensor([255,   0], dtype=torch.uint8)
-        """
-        return self.to(_dtype.uint8)
-
-    def bool(self) -> "Tensor":
-        """Cast to bool: ``to(torch.bool)``; nonzero is True.
-
-        Examples:
-            >>> import minitorch_lsm as torch
-            >>> torch.tensor([0., 0.5, -2.]).bool()
-            tensor([False,  True,  True])
-        """
-        return self.to(_dtype.bool)
-
-    def type(self, dtype: Any = None) -> Any:
-        """Without an argument, the legacy type name (``'torch.FloatTensor'``); with a dtype, ``to(dtype)``.
-
-        Examples:
-            >>> import minitorch_lsm as torch
-            >>> torch.ones(2).type(), torch.ones(2).type(torch.int64)
-            ('torch.FloatTensor', tensor([1, 1]))
-        """
-        if dtype is None:
-            return f"torch.{'cuda.' if self.is_cuda else ''}{_dtype.torch_name(self.dtype)}Tensor"
-        return self.to(dtype)
-
-
-def _parse_to_args(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, Any, bool]:
-    """Sort out ``Tensor.to``'s overloads into (device or None, dtype or None, copy)."""
-    dev, dt = kwargs.pop("device", None), kwargs.pop("dtype", None)
-    copy = bool(kwargs.pop("copy", False))
-    kwargs.pop("non_blocking", None)
-    if kwargs:
-        raise TypeError(f"to() got an unexpected keyword argument '{next(iter(kwargs))}'")
-    for arg in args:
-        if isinstance(arg, Tensor):
-            dev, dt = arg.device, arg.dtype
-        elif isinstance(arg, _dtype.dtype) and dt is None:
-            dt = arg
-        elif isinstance(arg, (str, _device.device, int)) and not isinstance(arg, bool) and dev is None:
-            dev = arg
-        elif isinstance(arg, bool):
-            copy = copy or arg  # to(dtype, non_blocking, copy): torch's positional bools
-        else:
-            raise TypeError(f"to() received an invalid combination of arguments - got {type(arg).__name__}")
-    return (_device.as_device(dev) if dev is not None else None), (_dtype.as_dtype(dt) if dt is not None else None), copy

@@ -144,7 +144,7 @@ def _graph_nodes(root: Any) -> list[Any]:
     return nodes
 
 
-@pytest.mark.filterwarnings("ignore:Using backward\(\) with create_graph=True")
+@pytest.mark.filterwarnings(r"ignore:Using backward\(\) with create_graph=True")
 def test_create_graph_graphs_are_freed_when_the_gradients_are_dropped() -> None:
     gc.collect()
     gc.disable()

@@ -172,7 +172,7 @@ class set_detect_anomaly(_AnomalyContext):  # noqa: N801 - mirrors torch.autogra
 # ---------------------------------------------------------------------- what the tape and engine call
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _INTERNAL = tuple(os.path.join(_PACKAGE, part) for part in (f"autograd{os.sep}", f"ops{os.sep}", "tensor.py",
-                                                             "_creation.py"))
+                                                             "_tensor_conversions.py", "_creation.py", "_random.py"))
 
 
 def _is_internal(filename: str) -> bool:

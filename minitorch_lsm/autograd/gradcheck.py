@@ -20,7 +20,7 @@ import itertools
 import warnings
 from typing import Any, Callable, Iterator
 
-from .. import _creation, _dtype
+from .. import _creation, _dtype, _random
 from ..tensor import Tensor
 from .grad_mode import no_grad
 
@@ -192,8 +192,8 @@ def gradgradcheck(func: Callable[..., Any], inputs: Any, grad_outputs: Any = Non
         raise AssertionError("Expected at least one of check_fwd_over_rev or check_rev_over_rev to be True")
     inputs = _as_tuple(inputs)
     if grad_outputs is None:
-        generator = _creation.Generator().manual_seed(0)
-        grad_outputs = tuple(_creation.randn(o.shape, dtype=o.dtype, generator=generator).to(o.device).requires_grad_()
+        generator = _random.Generator().manual_seed(0)
+        grad_outputs = tuple(_random.randn(o.shape, dtype=o.dtype, generator=generator).to(o.device).requires_grad_()
                              for o in differentiable(func(*inputs)))
 
     def new_func(*args: Tensor) -> tuple[Tensor, ...]:

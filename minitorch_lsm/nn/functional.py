@@ -2,11 +2,12 @@
 
 ``import minitorch_lsm.nn.functional as F`` works as with PyTorch.
 
->>> import minitorch_lsm as torch
->>> import minitorch_lsm.nn.functional as F
->>> x = torch.tensor([[1., 2., 3.], [1., 1., 1.], [0., 5., 1.]])
->>> F.cross_entropy(x, torch.tensor([2, 0, 1]))
-tensor(0.5103)
+Examples:
+    >>> import minitorch_lsm as torch
+    >>> import minitorch_lsm.nn.functional as F
+    >>> x = torch.tensor([[1., 2., 3.], [1., 1., 1.], [0., 5., 1.]])
+    >>> F.cross_entropy(x, torch.tensor([2, 0, 1]))
+    tensor(0.5103)
 """
 from __future__ import annotations
 
@@ -18,9 +19,9 @@ import numpy as np
 
 from .. import _dtype
 from ..ops.softmax import log_softmax as _log_softmax
-from ..ops._util import as_int
-from ..ops.elementwise import relu as _relu
-from ..ops.loss import _dims, check_weight_shape, nll_loss_nd
+from ..ops._util import as_int as _as_int
+from ..ops.unary import relu as _relu
+from ..ops.loss import _dims, check_weight_shape as _check_weight_shape, nll_loss_nd as _nll_loss_nd
 from ..tensor import Tensor
 
 __all__ = ["log_softmax", "softmax", "softmin", "nll_loss", "cross_entropy", "relu", "linear", "dropout", "one_hot"]
@@ -40,10 +41,12 @@ def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dty
     ``dim=None`` picks a dim by PyTorch's deprecated rule and warns. ``dtype`` casts the input first
     (the third positional argument is ``_stacklevel``, as in PyTorch: pass ``dtype`` by keyword).
 
-    >>> import minitorch_lsm as torch
-    >>> torch.nn.functional.log_softmax(torch.tensor([[1., 2., 3., 4., 5.], [5., 4., 3., 2., 1.]]), dim=0)
-    tensor([[-4.0181, -2.1269, -0.6931, -0.1269, -0.0181],
-            [-0.0181, -0.1269, -0.6931, -2.1269, -4.0181]])
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> import minitorch_lsm.nn.functional as F
+        >>> F.log_softmax(torch.tensor([[1., 2., 3., 4., 5.], [5., 4., 3., 2., 1.]]), dim=0)
+        tensor([[-4.0181, -2.1269, -0.6931, -0.1269, -0.0181],
+                [-0.0181, -0.1269, -0.6931, -2.1269, -4.0181]])
     """
     if dim is None:
         dim = _get_softmax_dim("log_softmax", input.dim(), _stacklevel)
@@ -52,14 +55,28 @@ def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dty
 
 
 def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: _dtype.dtype | None = None) -> Tensor:
-    """``exp(x_i) / sum_j exp(x_j)`` along ``dim``; the same ``dim``/``dtype`` rules as ``log_softmax``."""
+    """``exp(x_i) / sum_j exp(x_j)`` along ``dim``; the same ``dim``/``dtype`` rules as ``log_softmax``.
+
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> import minitorch_lsm.nn.functional as F
+        >>> F.softmax(torch.tensor([1., 2., 3.]), dim=0)
+        tensor([0.0900, 0.2447, 0.6652])
+    """
     if dim is None:
         dim = _get_softmax_dim("softmax", input.dim(), _stacklevel)
     return input.softmax(dim) if dtype is None else input.softmax(dim, dtype=dtype)
 
 
 def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: _dtype.dtype | None = None) -> Tensor:
-    """``softmax(-x)`` along ``dim``."""
+    """``softmax(-x)`` along ``dim``: ``exp(-x_i) / sum_j exp(-x_j)``.
+
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> import minitorch_lsm.nn.functional as F
+        >>> F.softmin(torch.tensor([1., 2., 3.]), dim=0)
+        tensor([0.6652, 0.2447, 0.0900])
+    """
     if dim is None:
         dim = _get_softmax_dim("softmin", input.dim(), _stacklevel)
     return (-input).softmax(dim) if dtype is None else (-input).softmax(dim, dtype=dtype)  # negated, then cast
@@ -67,7 +84,13 @@ def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: 
 
 # ---------------------------------------------------------------------- reductions (PyTorch's _Reduction)
 def legacy_reduction(size_average: bool | None, reduce: bool | None, emit_warning: bool = True) -> str:
-    """Map the deprecated ``size_average``/``reduce`` flags to a reduction string (None counts as True)."""
+    """Map the deprecated ``size_average``/``reduce`` flags to a reduction string (None counts as True).
+
+    Examples:
+        >>> import minitorch_lsm.nn.functional as F
+        >>> F.legacy_reduction(None, False, emit_warning=False)
+        'none'
+    """
     size_average = True if size_average is None else size_average
     reduce = True if reduce is None else reduce
     result = ("mean" if size_average else "sum") if reduce else "none"
@@ -102,7 +125,7 @@ def _loss_arguments(input: Any, target: Any, weight: Any, ignore_index: Any, fun
     if isinstance(ignore_index, Tensor) and not ignore_index.dtype.is_floating_point \
             and ignore_index.dtype is not _dtype.bool and ignore_index.numel() == 1:
         return int(ignore_index.item())  # PyTorch's int arguments take any one-element integer tensor
-    return as_int(ignore_index, "ignore_index", function, position=5)
+    return _as_int(ignore_index, "ignore_index", function, position=5)
 
 
 def _float_argument(value: Any, name: str, position: int, function: str) -> float:
@@ -122,16 +145,18 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
 
     'mean' divides by the summed weights of the targets that are not ``ignore_index``.
 
-    >>> import minitorch_lsm as torch
-    >>> logp = torch.log_softmax(torch.tensor([[1., 2., 3.], [1., 1., 1.]]), dim=1)
-    >>> torch.nn.functional.nll_loss(logp, torch.tensor([2, 0]), reduction='none')
-    tensor([0.4076, 1.0986])
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> import minitorch_lsm.nn.functional as F
+        >>> logp = torch.log_softmax(torch.tensor([[1., 2., 3.], [1., 1., 1.]]), dim=1)
+        >>> F.nll_loss(logp, torch.tensor([2, 0]), reduction='none')
+        tensor([0.4076, 1.0986])
     """
     if size_average is not None or reduce is not None:
         reduction = legacy_reduction(size_average, reduce)
     reduction = _checked_reduction(reduction)
     ignore = _loss_arguments(input, target, weight, ignore_index, "nll_loss_nd")
-    return nll_loss_nd(input, target, weight, reduction, ignore)
+    return _nll_loss_nd(input, target, weight, reduction, ignore)
 
 
 def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average: bool | None = None,
@@ -143,6 +168,13 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
     ('mean' divides by the number of positions). With class indices and ε > 0 the loss is
     ``(1 - ε) * nll + ε / C * s`` with ``s_i = -sum_c w_c * log_softmax_ic``. The dispatch follows
     PyTorch's ``cross_entropy_loss`` step by step, so errors come in the same order.
+
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> import minitorch_lsm.nn.functional as F
+        >>> x = torch.tensor([[1., 2., 3.]])
+        >>> F.cross_entropy(x, torch.tensor([2])), F.cross_entropy(x, torch.tensor([2]), label_smoothing=0.1)
+        (tensor(0.4076), tensor(0.5076))
     """
     if size_average is not None or reduce is not None:
         reduction = legacy_reduction(size_average, reduce)
@@ -160,7 +192,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
     if smoothing > 0.0:
         _check_smoothing(smoothing)
         return _cross_entropy_smoothed(input, target, weight, reduction, ignore, smoothing, class_dim)
-    return nll_loss_nd(_log_softmax(input, class_dim), target, weight, reduction, ignore)
+    return _nll_loss_nd(_log_softmax(input, class_dim), target, weight, reduction, ignore)
 
 
 def _check_smoothing(smoothing: float) -> None:
@@ -186,7 +218,7 @@ def _cross_entropy_smoothed(input: Tensor, target: Tensor, weight: Tensor | None
                             ignore_index: int, smoothing: float, class_dim: int) -> Tensor:
     """Class-index targets with 0 < ε <= 1 (PyTorch's ``cross_entropy_loss_label_smoothing``)."""
     logp = _log_softmax(input, class_dim)
-    nll = nll_loss_nd(logp, target, weight, reduction, ignore_index)
+    nll = _nll_loss_nd(logp, target, weight, reduction, ignore_index)
     ignored = target == ignore_index
     if weight is not None:
         smooth = -(logp * _broadcast_weight(weight, logp.dim(), class_dim)).sum(class_dim)
@@ -205,7 +237,7 @@ def _cross_entropy_smoothed(input: Tensor, target: Tensor, weight: Tensor | None
                 raise RuntimeError("gather(): Expected dtype int32/int64 for index")
             if weight.dim() != 1:
                 raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
-            kept = target.masked_fill(ignored, 0).reshape(-1)
+            kept = target.masked_fill(ignored, 0).reshape(-1).long()  # all ignored: uint8 is fine, and no mask
             smooth = smooth.sum() / weight[kept].masked_fill(ignored.reshape(-1), 0.0).sum()
     elif reduction == "sum":
         smooth = smooth.sum()
@@ -219,7 +251,7 @@ def _cross_entropy_probabilities(input: Tensor, target: Tensor, weight: Tensor |
     if input.dim() == 0:  # a 0-d input with a 0-d float target: PyTorch's input.size(1) fails
         raise IndexError(f"Dimension specified as {class_dim} but tensor has no dimensions")
     classes = input.shape[class_dim]
-    check_weight_shape(weight, classes, prefix="cross_entropy: ")
+    _check_weight_shape(weight, classes, prefix="cross_entropy: ")
     logp = _log_softmax(input, class_dim)
     if smoothing > 0.0:
         _check_smoothing(smoothing)
@@ -237,19 +269,40 @@ def _cross_entropy_probabilities(input: Tensor, target: Tensor, weight: Tensor |
 
 # ---------------------------------------------------------------------- layers' functional forms
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
-    """``max(input, 0)``."""
+    """``max(input, 0)``; ``inplace=True`` overwrites ``input``.
+
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> import minitorch_lsm.nn.functional as F
+        >>> F.relu(torch.tensor([-1., 2.]))
+        tensor([0., 2.])
+    """
     return input.relu_() if inplace else _relu(input)  # type: ignore[attr-defined]
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
-    """``input @ weight.T + bias``."""
+    """``input @ weight.T + bias``.
+
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> import minitorch_lsm.nn.functional as F
+        >>> F.linear(torch.tensor([[1., 2.]]), torch.tensor([[1., 1.], [0., 1.]]), torch.tensor([0.5, 0.]))
+        tensor([[3.5000, 2.0000]])
+    """
     out = input @ weight.T  # type: ignore[attr-defined]
     return out if bias is None else out + bias
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
-    """Zero each element with probability ``p`` and scale the rest by ``1 / (1 - p)`` (training only)."""
-    from .._creation import rand_like
+    """Zero each element with probability ``p`` and scale the rest by ``1 / (1 - p)`` (training only).
+
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> import minitorch_lsm.nn.functional as F
+        >>> F.dropout(torch.ones(4), p=0.5, training=False)
+        tensor([1., 1., 1., 1.])
+    """
+    from .._random import rand_like
 
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
@@ -262,7 +315,15 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
 
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
-    """Class indices as one-hot int64 vectors along a new last dim."""
+    """Class indices as one-hot int64 vectors along a new last dim: ``out[..., c] = (tensor == c)``.
+
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> import minitorch_lsm.nn.functional as F
+        >>> F.one_hot(torch.tensor([0, 2]))
+        tensor([[1, 0, 0],
+                [0, 0, 1]])
+    """
     from .._creation import arange
 
     if tensor.dtype is not _dtype.int64:

@@ -19,7 +19,7 @@ import math
 import warnings
 from typing import Any
 
-from .. import _creation, _dtype
+from .. import _creation, _dtype, _random
 from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor
 
@@ -33,7 +33,7 @@ def _draw(tensor: Tensor, kind: str, a: float, b: float, generator: Any = None) 
     if not tensor.dtype.is_floating_point:  # torch's random kernels exist for floating dtypes only
         kernel = "check_uniform_bounds" if kind == "uniform" else "normal_kernel_cpu"
         raise NotImplementedError(f'"{kernel}" not implemented for \'{_dtype.torch_name(tensor.dtype)}\'')
-    gen = generator or _creation.default_generator(tensor.device)
+    gen = generator or _random.default_generator(tensor.device)
     draw = gen.numpy.uniform if kind == "uniform" else gen.numpy.normal
     values = draw(a, b, tuple(tensor.shape))
     return _fill(tensor, _creation.tensor(values, dtype=tensor.dtype, device=tensor.device))

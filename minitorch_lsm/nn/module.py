@@ -1,5 +1,9 @@
 """``nn.Module``: a container of parameters, buffers and submodules, registered by attribute assignment.
 
+``Module`` inherits two groups of methods from mixins next to this file: the dtype and device moves
+(``to``, ``cpu``, ``cuda``, ``float``, ``double``, ``half``) from ``_module_conversions.py``, and
+``state_dict`` / ``load_state_dict`` from ``_state_dict.py``.
+
 Examples:
     >>> import minitorch_lsm as torch
     >>> net = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.LogSoftmax(dim=1))
@@ -13,37 +17,14 @@ Examples:
 """
 from __future__ import annotations
 
-from collections import OrderedDict, namedtuple
-from typing import Any, Callable, Iterator, Mapping
+from collections import OrderedDict
+from typing import Any, Callable, Iterator
 
 from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor
+from ._module_conversions import ModuleConversionsMixin
+from ._state_dict import IncompatibleKeys, StateDictMixin  # noqa: F401 (nn.module.IncompatibleKeys is public)
 from .parameter import Parameter
-
-
-class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
-    """What ``load_state_dict`` returns: the keys it did not find, and those it did not expect.
-
-    Public as ``IncompatibleKeys``; it prints ``<All keys matched successfully>`` when both lists are empty.
-
-    Examples:
-        >>> import minitorch_lsm as torch
-        >>> torch.nn.Linear(2, 1).load_state_dict({"weight": torch.zeros(1, 2), "scale": torch.ones(1)}, strict=False)
-        _IncompatibleKeys(missing_keys=['bias'], unexpected_keys=['scale'])
-    """
-
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        if not self.missing_keys and not self.unexpected_keys:
-            return "<All keys matched successfully>"
-        return f"_IncompatibleKeys(missing_keys={self.missing_keys!r}, unexpected_keys={self.unexpected_keys!r})"
-
-    __str__ = __repr__
-
-
-IncompatibleKeys = _IncompatibleKeys
-"""The ``(missing_keys, unexpected_keys)`` named tuple ``Module.load_state_dict`` returns (``_IncompatibleKeys``)."""
 
 
 def _indent(text: str, spaces: int) -> str:
@@ -51,7 +32,7 @@ def _indent(text: str, spaces: int) -> str:
     return lines[0] if len(lines) == 1 else lines[0] + "\n" + "\n".join(" " * spaces + line for line in lines[1:])
 
 
-class Module:
+class Module(ModuleConversionsMixin, StateDictMixin):
     """Base class of all layers and models. Subclasses set attributes in ``__init__`` and define ``forward``.
 
     Assigning a Parameter registers it as a parameter, a Module as a submodule; ``module(x)`` runs ``forward(x)``.
@@ -333,7 +314,7 @@ class Module:
         for _, buf in self.named_buffers(recurse=recurse):
             yield buf
 
-    # ------------------------------------------------------------------ modes and moves
+    # ------------------------------------------------------------------ modes
     def train(self, mode: bool = True) -> "Module":
         """Set training mode (Dropout drops, ...) on this module and its descendants; returns self.
 
@@ -399,204 +380,6 @@ class Module:
         fn(self)
         return self
 
-    def _apply(self, convert: Callable[[Tensor], Tensor]) -> "Module":
-        """Convert every parameter, gradient and buffer in place (parameters keep their identity).
-
-        All-or-nothing: everything is converted first and only then assigned, so a conversion that
-        fails half-way (a GPU that runs out of memory, a device that is not there) changes nothing.
-        """
-        params: list[tuple[Tensor, Tensor, Tensor | None]] = []
-        buffers: list[tuple[Module, str, Tensor]] = []
-        seen: set[int] = set()  # a tied parameter is converted once
-        with no_grad():
-            for module in self.modules():
-                for param in module._parameters.values():
-                    if param is not None and id(param) not in seen:
-                        seen.add(id(param))
-                        params.append((param, convert(param), None if param.grad is None else convert(param.grad)))
-                for name, buf in module._buffers.items():
-                    if buf is not None:
-                        buffers.append((module, name, convert(buf)))
-        for param, data, grad in params:
-            param.data = data
-            if grad is not None:
-                param.grad = grad
-        for module, name, buf in buffers:
-            module._buffers[name] = buf
-        return self
-
-    def to(self, *args: Any, **kwargs: Any) -> "Module":
-        """Move to a device and/or cast floating parameters and buffers to a dtype, in place; returns self.
-
-        Integer buffers keep their dtype; parameters stay the same Parameter objects.
-
-        Examples:
-            >>> import minitorch_lsm as torch
-            >>> lin = torch.nn.Linear(2, 1)
-            >>> lin.to(torch.float64) is lin, lin.weight.dtype
-            (True, torch.float64)
-        """
-        from ..tensor import _parse_to_args
-
-        dev, dt, _ = _parse_to_args(args, dict(kwargs))
-        if dt is not None and not dt.is_floating_point:
-            raise TypeError(f"nn.Module.to only accepts floating point or complex dtypes, but got desired dtype={dt}")
-        return self._apply(lambda t: t.to(device=dev or t.device, dtype=dt if (dt and t.dtype.is_floating_point) else t.dtype))
-
-    def cpu(self) -> "Module":
-        """Move every parameter and buffer to cpu memory, in place: ``to('cpu')``.
-
-        Examples:
-            >>> import minitorch_lsm as torch
-            >>> torch.nn.Linear(2, 1).cpu().weight.device
-            device(type='cpu')
-        """
-        return self.to("cpu")
-
-    def cuda(self, device: Any = None) -> "Module":
-        """Move every parameter and buffer to a GPU (the current one, or ``device``), in place.
-
-        Examples:
-            The example needs a GPU, so the test suite skips it:
-
-            >>> import minitorch_lsm as torch
-            >>> torch.nn.Linear(2, 1).cuda().weight.device  # doctest: +SKIP
-            device(type='cuda', index=0)
-        """
-        return self.to("cuda" if device is None else device)
-
-    def float(self) -> "Module":
-        """Cast floating parameters and buffers to float32, in place: ``to(torch.float32)``.
-
-        Examples:
-            >>> import minitorch_lsm as torch
-            >>> torch.nn.Linear(2, 1).double().float().weight.dtype
-            torch.float32
-        """
-        from .. import _dtype
-        return self.to(_dtype.float32)
-
-    def double(self) -> "Module":
-        """Cast floating parameters and buffers to float64, in place: ``to(torch.float64)``.
-
-        Examples:
-            >>> import minitorch_lsm as torch
-            >>> torch.nn.Linear(2, 1).double().bias.dtype
-            torch.float64
-        """
-        from .. import _dtype
-        return self.to(_dtype.float64)
-
-    def half(self) -> "Module":
-        """Cast floating parameters and buffers to float16, in place: ``to(torch.float16)``.
-
-        Examples:
-            >>> import minitorch_lsm as torch
-            >>> torch.nn.Linear(2, 1).half().weight.dtype
-            torch.float16
-        """
-        from .. import _dtype
-        return self.to(_dtype.float16)
-
-    # ------------------------------------------------------------------ state dict
-    def state_dict(self, *args: Any, destination: Any = None, prefix: str = "", keep_vars: bool = False) -> "OrderedDict[str, Tensor]":
-        """Parameters and persistent buffers by name (an OrderedDict), detached unless ``keep_vars``.
-
-        Examples:
-            >>> import minitorch_lsm as torch
-            >>> {name: tuple(t.shape) for name, t in torch.nn.Linear(3, 2).state_dict().items()}
-            {'weight': (2, 3), 'bias': (2,)}
-        """
-        out: OrderedDict[str, Tensor] = OrderedDict() if destination is None else destination
-        for base, module in self._state_modules(prefix):
-            for name, value in module._local_state().items():
-                out[base + name] = value if keep_vars else value.detach()
-        return out
-
-    def _state_modules(self, prefix: str = "") -> Iterator[tuple[str, "Module"]]:
-        """``(key prefix, module)`` in state-dict order: pre-order over ``_modules``, duplicates kept."""
-        yield prefix, self
-        for name, child in self._modules.items():
-            if child is not None:
-                yield from child._state_modules(f"{prefix}{name}.")
-
-    def _local_state(self) -> "OrderedDict[str, Tensor]":
-        """This module's own parameters, then its persistent buffers (None entries skipped)."""
-        out: OrderedDict[str, Tensor] = OrderedDict(
-            (name, param) for name, param in self._parameters.items() if param is not None)
-        out.update((name, buf) for name, buf in self._buffers.items()
-                   if buf is not None and name not in self._non_persistent_buffers)
-        return out
-
-    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True, assign: bool = False) -> IncompatibleKeys:
-        """Copy values from ``state_dict`` into the parameters and buffers; all-or-nothing.
-
-        Keys, errors and their order follow PyTorch (module by module, pre-order). Unlike PyTorch, every
-        key, type and shape is checked and every value converted before anything is written, so a failed
-        load changes nothing. ``assign=True`` replaces the tensors instead of copying into them.
-
-        Examples:
-            >>> import minitorch_lsm as torch
-            >>> a, b = torch.nn.Linear(2, 1), torch.nn.Linear(2, 1)
-            >>> b.load_state_dict(a.state_dict()), bool((a.weight == b.weight).all())
-            (<All keys matched successfully>, True)
-        """
-        if not isinstance(state_dict, Mapping):
-            raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
-        state_dict = OrderedDict(state_dict)
-        missing: list[str] = []
-        unexpected: list[str] = []
-        errors: list[str] = []
-        writes: list[tuple[Module, str, Tensor, Tensor]] = []
-        for prefix, module in self._state_modules():
-            local = module._local_state()
-            for name, target in local.items():
-                key = prefix + name
-                if key not in state_dict:
-                    missing.append(key)
-                    continue
-                value = state_dict[key]
-                if not isinstance(value, Tensor):
-                    errors.append(f'While copying the parameter named "{key}", expected torch.Tensor or Tensor-like '
-                                  f"object from checkpoint but received {type(value)}")
-                    continue
-                if target.ndim == 0 and tuple(value.shape) == (1,):  # torch's 0.3-era compatibility rule
-                    value = value.reshape(())  # type: ignore[attr-defined]
-                if value.shape != target.shape:
-                    errors.append(f"size mismatch for {key}: copying a param with shape {value.shape} from checkpoint, "
-                                  f"the shape in current model is {target.shape}.")
-                    continue
-                writes.append((module, name, target, value))
-            for key in state_dict:
-                if key.startswith(prefix):
-                    head, *rest = key[len(prefix):].split(".", 1)
-                    if (head not in module._modules) if rest else (head not in local):
-                        unexpected.append(key)
-        if strict:
-            if unexpected:
-                errors.insert(0, "Unexpected key(s) in state_dict: {}. ".format(", ".join(f'"{k}"' for k in unexpected)))
-            if missing:
-                errors.insert(0, "Missing key(s) in state_dict: {}. ".format(", ".join(f'"{k}"' for k in missing)))
-        if errors:
-            raise RuntimeError("Error(s) in loading state_dict for {}:\n\t{}".format(type(self).__name__,
-                                                                                   "\n\t".join(errors)))
-        with no_grad():
-            # convert everything first (a failure here still changes nothing), then write
-            if assign:
-                values = [Parameter(value.detach(), requires_grad=target.requires_grad)
-                          if name in module._parameters else value.detach() for module, name, target, value in writes]
-            else:
-                values = [value.detach().to(device=target.device, dtype=target.dtype, copy=True)
-                          for _, _, target, value in writes]
-            for (module, name, target, _), value in zip(writes, values):
-                if not assign:
-                    target.copy_(value)  # type: ignore[attr-defined]
-                elif name in module._parameters:
-                    module._parameters[name] = value
-                else:
-                    module._buffers[name] = value
-        return IncompatibleKeys(missing, unexpected)
-
     # ------------------------------------------------------------------ printing
     def _get_name(self) -> str:
         return type(self).__name__
@@ -651,5 +434,5 @@ def _zero_grad(param: Tensor, set_to_none: bool) -> None:
 
 
 def _zeros_like_array(array: Any) -> Any:
-    from ..ops.elementwise import _xp
+    from ..ops._elementwise_util import _xp
     return _xp(array).zeros(array.shape, dtype=array.dtype)

@@ -7,20 +7,24 @@ from __future__ import annotations
 from typing import Any
 
 from ..tensor import Tensor
-from . import elementwise, indexing, inplace, linalg, reduction, shape
-from .elementwise import (abs, add, clamp, clone, cos, div, eq, exp, floor_divide, ge, gt, isfinite, isinf, isnan, le,
-                          log, log1p, logical_and, logical_not, logical_or, logical_xor, lt, maximum, minimum, mul, ne,
-                          neg, pow, relu, remainder, rsqrt, sigmoid, sign, sin, sqrt, sub, tanh, where)
-from .indexing import (cat, chunk, gather, index_select, masked_fill, narrow, repeat, scatter, scatter_add, split,
-                       stack, unbind)
+from . import indexing, inplace, linalg, reduction, shape
+from .comparison import (bitwise, eq, ge, gt, isfinite, isinf, isnan, le, logical_and, logical_not, logical_or,
+                         logical_xor, lt, ne)
+from .elementwise import add, div, floor_divide, mul, pow, remainder, sub
+from .selection import clamp, clone, maximum, minimum
+from .extrema import all, amax, amin, any, argmax, argmin, max, min
+from .gather_scatter import gather, index_select, masked_fill, scatter, scatter_add
+from .indexing import nonzero, where
+from .joining import cat, chunk, narrow, repeat, split, stack, unbind
 from .linalg import bmm, dot, matmul, mm
-from .reduction import all, amax, amin, any, argmax, argmin, max, mean, min, prod, std, sum, var
+from .reduction import mean, prod, std, sum, var
 from .softmax import log_softmax, logsumexp, softmax
-from .shape import (broadcast_shapes, contiguous, expand, expand_as, flatten, permute, reshape, squeeze, t, transpose,
-                    unsqueeze)
+from .shape import (broadcast_shapes, contiguous, expand, expand_as, flatten, is_contiguous, permute, reshape, reshape_as,
+                    squeeze, t, transpose, unsqueeze, view, view_as)
+from .unary import abs, cos, exp, log, log1p, neg, relu, rsqrt, sigmoid, sign, sin, sqrt, tanh
 
 _METHODS = {
-    # elementwise
+    # elementwise: arithmetic, unary math, selection, comparisons and logic
     "add": add, "sub": sub, "mul": mul, "div": div, "pow": pow, "neg": neg, "abs": abs, "exp": exp, "log": log,
     "log1p": log1p, "sqrt": sqrt, "rsqrt": rsqrt, "sin": sin, "cos": cos, "relu": relu, "sigmoid": sigmoid,
     "tanh": tanh, "clamp": clamp, "clip": clamp, "maximum": maximum, "minimum": minimum, "sign": sign,
@@ -34,12 +38,11 @@ _METHODS = {
     # the softmax family
     "log_softmax": log_softmax, "softmax": softmax, "logsumexp": logsumexp,
     # shape
-    "reshape": reshape, "view": reshape, "flatten": flatten, "permute": permute, "transpose": transpose, "t": t,
+    "reshape": reshape, "view": view, "flatten": flatten, "permute": permute, "transpose": transpose, "t": t,
     "unsqueeze": unsqueeze, "squeeze": squeeze, "expand": expand, "expand_as": expand_as, "contiguous": contiguous,
-    "view_as": lambda self, other: reshape(self, other.shape), "reshape_as": lambda self, other: reshape(self, other.shape),
-    "is_contiguous": lambda self: True, "repeat": repeat, "split": split, "chunk": chunk, "unbind": unbind,
-    "narrow": narrow, "gather": gather, "scatter": scatter, "scatter_add": scatter_add, "index_select": index_select,
-    "masked_fill": masked_fill,
+    "view_as": view_as, "reshape_as": reshape_as, "is_contiguous": is_contiguous, "repeat": repeat, "split": split,
+    "chunk": chunk, "unbind": unbind, "narrow": narrow, "gather": gather, "scatter": scatter, "scatter_add": scatter_add, "index_select": index_select,
+    "masked_fill": masked_fill, "nonzero": nonzero,
     # linear algebra
     "matmul": matmul, "mm": mm, "bmm": bmm, "dot": dot,
     # in place
@@ -63,10 +66,10 @@ _OPERATORS = {
     "__rfloordiv__": _swap(floor_divide), "__mod__": remainder, "__rmod__": _swap(remainder),
     "__neg__": neg, "__pos__": lambda self: self, "__abs__": abs,
     "__eq__": eq, "__ne__": ne, "__lt__": lt, "__le__": le, "__gt__": gt, "__ge__": ge,
-    "__and__": lambda a, b: elementwise.bitwise("bitwise_and", a, b), "__rand__": lambda a, b: elementwise.bitwise("bitwise_and", b, a),
-    "__or__": lambda a, b: elementwise.bitwise("bitwise_or", a, b), "__ror__": lambda a, b: elementwise.bitwise("bitwise_or", b, a),
-    "__xor__": lambda a, b: elementwise.bitwise("bitwise_xor", a, b), "__rxor__": lambda a, b: elementwise.bitwise("bitwise_xor", b, a),
-    "__invert__": lambda a: elementwise.bitwise("invert", a),
+    "__and__": lambda a, b: bitwise("bitwise_and", a, b), "__rand__": lambda a, b: bitwise("bitwise_and", b, a),
+    "__or__": lambda a, b: bitwise("bitwise_or", a, b), "__ror__": lambda a, b: bitwise("bitwise_or", b, a),
+    "__xor__": lambda a, b: bitwise("bitwise_xor", a, b), "__rxor__": lambda a, b: bitwise("bitwise_xor", b, a),
+    "__invert__": lambda a: bitwise("invert", a),
     "__iadd__": inplace.add_, "__isub__": inplace.sub_, "__imul__": inplace.mul_, "__itruediv__": inplace.div_,
     "__getitem__": indexing.getitem, "__setitem__": inplace.setitem,
 }
@@ -75,7 +78,15 @@ _PROPERTIES = {"T": shape.T, "mT": shape.mT}
 
 
 def install_tensor_methods() -> None:
-    """Attach the ops to ``Tensor`` (called once, when the package is imported)."""
+    """Attach the ops to ``Tensor`` (called once, when the package is imported).
+
+    A method is the function itself, so ``x.exp()`` is ``torch.exp(x)``; aliases share it.
+
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> torch.Tensor.exp is torch.exp, torch.Tensor.clip is torch.Tensor.clamp
+        (True, True)
+    """
     for name, function in {**_METHODS, **_OPERATORS}.items():
         setattr(Tensor, name, function)
     for name, function in _PROPERTIES.items():

@@ -1,65 +1,271 @@
-"""Indexing, gathering and joining: ``x[i]``, gather/scatter, index_select, masked_fill, cat, split.
+"""Indexing: ``x[i]`` with PyTorch's rules, and the positions of a mask: ``nonzero``, ``where(condition)``.
 
 The gradient of *reading* positions is *adding* into those positions, and the gradient of adding is
-reading again, so each pair of ops below is the other's backward (which makes double backward free):
-``Index`` / ``IndexAdd`` and ``Gather`` / ``ScatterAdd``.
+reading again, so ``Index`` and ``IndexAdd`` below are each other's backward (which makes double backward
+free); ``ops/gather_scatter.py`` has the same pair along one dim, ``Gather`` / ``ScatterAdd``.
 
->>> import minitorch_lsm as torch
->>> x = torch.arange(6.).reshape(2, 3)
->>> x[:, 1], x[x > 3]
-(tensor([1., 4.]), tensor([4., 5.]))
->>> torch.cat([x, x], dim=0).shape
-torch.Size([4, 3])
+Examples:
+    >>> import minitorch_lsm as torch
+    >>> x = torch.arange(6.).reshape(2, 3)
+    >>> x[:, 1], x[x > 3]
+    (tensor([1., 4.]), tensor([4., 5.]))
 """
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+import operator
+import warnings
+from typing import Any
 
 import numpy as np
 
 from .. import _device, _dtype
 from ..autograd.function import Function
 from ..tensor import Tensor
-from ._util import as_int, as_operand, normalize_dim
-from .elementwise import _cast, _xp
+from ._elementwise_util import _xp
+from .selection import where as _where
 
 
 # ====================================================================== x[index]
+# PyTorch applies an index in two steps. First the *basic* entries, one by one, each a view op: an int
+# selects (its dim goes away), a slice slices, None inserts a dim of size 1 (True/False too). Then, if
+# any tensors (or lists, or True/False) are left, one *advanced* index on that view: the tensors'
+# broadcast shape takes the place of the dims they index if those dims are adjacent, else it goes in
+# front. NumPy does it all at once and counts ints as advanced, so ``x[0, :, i]`` would put i's dim
+# first; making the two steps ourselves (``_steps``) gives PyTorch's order, for reading and writing.
+UINT8_INDEX_WARNING = ("indexing with dtype torch.uint8 is now deprecated, please use a dtype torch.bool instead. "
+                       "(Triggered internally at /__w/pytorch/pytorch/aten/src/ATen/native/IndexingUtils.h:37.)")
+LIST_AS_TUPLE_WARNING = (
+    "Using a non-tuple sequence for multidimensional indexing is deprecated and will be changed in pytorch 2.9; use "
+    "x[tuple(seq)] instead of x[seq]. In pytorch 2.9 this will be interpreted as tensor index, x[torch.tensor(seq)], "
+    "which will result either in an error or a different result (Triggered internally at "
+    "/__w/pytorch/pytorch/torch/csrc/autograd/python_variable_indexing.cpp:349.)")
+_BAD_ENTRY = "only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are valid indices"
+_BAD_DTYPE = "tensors used as indices must be long, int, byte or bool tensors"
+
+
 def _is_advanced(index: tuple[Any, ...]) -> bool:
-    return any(not isinstance(i, (int, slice, type(None), type(Ellipsis))) for i in index)
+    """Whether a normalized index selects positions (a copy): it holds an array or True/False."""
+    return any(isinstance(i, bool) or not isinstance(i, (int, slice, type(None), type(Ellipsis))) for i in index)
 
 
-def _array_index(item: Any, dev: _device.device) -> Any:
-    """One entry of an index tuple as NumPy/CuPy understands it."""
-    if isinstance(item, Tensor):
-        if item.dtype.is_floating_point:
-            raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
-        return _device.move(item._data, dev)
-    if isinstance(item, (list, tuple)):
-        array = np.asarray([i.item() if isinstance(i, Tensor) else i for i in item], dtype=None if item else np.int64)
-        if array.dtype.kind == "f":
-            raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
-        return _device.move(array, dev)
-    if isinstance(item, (bool, int, slice, type(None), type(Ellipsis), np.integer, np.ndarray)):
+def _entries(index: Any) -> tuple[tuple[Any, ...], bool]:
+    """The index as a tuple of entries, and whether it was written as one (``x[0, 1]``, not ``x[0]``).
+
+    As in PyTorch, a short list holding a tensor, a list, a slice, None or ``...`` counts as a tuple (with a
+    deprecation warning): ``x[[0, slice(None)]]`` is ``x[0, :]``.
+    """
+    if isinstance(index, tuple):
+        return index, True
+    if isinstance(index, list) and len(index) < 32 and any(
+            isinstance(i, (Tensor, list, tuple, range, str, slice, np.ndarray)) or i is None or i is Ellipsis
+            for i in index):
+        warnings.warn(LIST_AS_TUPLE_WARNING, UserWarning, stacklevel=4)
+        return tuple(index), True
+    return (index,), False
+
+
+def _entry(item: Any, dev: _device.device) -> Any:
+    """One index entry as the ops use it: an int, a slice, None, ``...``, True/False, or an array on ``dev``.
+
+    A 0-d integer tensor is an int and a 0-d bool (or uint8) tensor is True/False, as in PyTorch.
+    """
+    if isinstance(item, (bool, np.bool_)):
+        return bool(item)
+    if isinstance(item, (int, np.integer)):
+        return int(item)
+    if item is None or item is Ellipsis:
         return item
-    raise IndexError("only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are valid indices "
-                     f"(got {type(item).__name__})")
+    if isinstance(item, slice):
+        bounds = []
+        for value in (item.start, item.stop, item.step):
+            try:
+                bounds.append(None if value is None else operator.index(value))
+            except TypeError:
+                if isinstance(value, Tensor):
+                    raise
+                raise TypeError("slice indices must be integers or None or have an __index__ method") from None
+        if bounds[2] is not None and bounds[2] <= 0:
+            raise ValueError("slice step cannot be zero" if bounds[2] == 0 else "step must be greater than zero")
+        return slice(*bounds)
+    if isinstance(item, (list, tuple, range)):
+        array = np.asarray([i.item() if isinstance(i, Tensor) else i for i in item], dtype=None if len(item) else np.int64)
+    elif isinstance(item, Tensor):
+        array = item._data
+    elif isinstance(item, np.ndarray):
+        array = item
+    elif isinstance(item, str):
+        raise TypeError("new(): invalid data type 'str'")
+    else:
+        raise IndexError(f"{_BAD_ENTRY} (got {type(item).__name__})")
+    if array.ndim == 0 and array.dtype.kind in "biu":
+        return bool(array) if array.dtype in (np.bool_, np.uint8) else int(array)
+    return _device.move(array, dev)
 
 
-def normalize_index(index: Any, dev: _device.device) -> tuple[Any, ...]:
-    items = index if isinstance(index, tuple) else (index,)
-    return tuple(_array_index(i, dev) for i in items)
+def _check_dtypes(index: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Refuse float (and int8/int16) index tensors; uint8 ones are bool masks, with PyTorch's warning."""
+    out = []
+    for item in index:
+        if not isinstance(item, (bool, int, slice, type(None), type(Ellipsis))):
+            if item.dtype not in (np.bool_, np.uint8, np.int32, np.int64):
+                raise IndexError(_BAD_DTYPE)
+            if item.dtype == np.uint8:
+                warnings.warn(UINT8_INDEX_WARNING, UserWarning, stacklevel=4)
+                item = item.astype(bool)
+        out.append(item)
+    return tuple(out)
+
+
+def _normalize(index: Any, dev: _device.device, shape: tuple[int, ...] | None) -> tuple[tuple[Any, ...], bool]:
+    """``normalize_index``, and whether the index was a tuple (which decides the view's grad_fn name)."""
+    items, is_tuple = _entries(index)
+    if shape is not None:
+        ndim = len(shape)
+        if not is_tuple and ndim == 0 and isinstance(items[0], (int, np.integer, slice)) and not isinstance(items[0], bool):
+            raise IndexError("slice() cannot be applied to a 0-dim tensor." if isinstance(items[0], slice) else
+                             "invalid index of a 0-dim tensor. Use `tensor.item()` in Python or `tensor.item<T>()` in "
+                             "C++ to convert a 0-dim tensor to a number")
+        specified = sum(_dims_named(i) for i in items)  # PyTorch counts first: a bool list counts 1
+        if specified > ndim:
+            raise IndexError(f"too many indices for tensor of dimension {ndim}")
+    out, dim = [], 0  # dim: the input dim the next entry indexes
+    for position, item in enumerate(items):  # in order, as PyTorch meets them
+        entry = _entry(item, dev)
+        if shape is not None and isinstance(entry, int) and not isinstance(entry, bool):
+            size = shape[dim] if dim < len(shape) else 0
+            if not -size <= entry < size:
+                raise IndexError(f"index {entry} is out of bounds for dimension {position} with size {size}")
+        dim += _width(entry, len(shape) - specified if shape is not None else 0)
+        out.append(entry)
+    return _check_dtypes(tuple(out)), is_tuple
+
+
+def _width(entry: Any, ellipsis: int) -> int:
+    """How many dims a normalized entry indexes: ``ellipsis`` for ``...``, none for None and True/False."""
+    if entry is None or isinstance(entry, bool):
+        return 0
+    if entry is Ellipsis:
+        return ellipsis
+    if isinstance(entry, (int, slice)):
+        return 1
+    return entry.ndim if entry.dtype in (np.bool_, np.uint8) else 1
+
+
+def _dims_named(item: Any) -> int:
+    """How many dims PyTorch counts for one raw index entry (``...``, None and True/False name none)."""
+    if item is None or item is Ellipsis or isinstance(item, (bool, np.bool_)):
+        return 0
+    if isinstance(item, Tensor) and item.dtype in (_dtype.bool, _dtype.uint8):
+        return item.ndim
+    return 1
+
+
+def normalize_index(index: Any, dev: _device.device, shape: tuple[int, ...] | None = None) -> tuple[Any, ...]:
+    """An index as a tuple of ints, slices, None, ``...``, True/False and integer or bool arrays on ``dev``.
+
+    Given the indexed ``shape``, also PyTorch's checks of ints and the number of indices, in PyTorch's order.
+
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> from minitorch_lsm.ops.indexing import normalize_index
+        >>> normalize_index((0, torch.tensor([1, 0]), torch.tensor(2)), torch.device('cpu'))
+        (0, array([1, 0]), 2)
+    """
+    return _normalize(index, dev, shape)[0]
+
+
+def _steps(index: tuple[Any, ...], xp: Any) -> tuple[tuple[Any, ...], tuple[Any, ...] | None]:
+    """Split a normalized index into PyTorch's two steps: ``basic`` (a NumPy basic index, so a view), then
+    ``advanced`` (an index of that view with only arrays, full slices and ``...``), or None if there is none.
+
+    True/False is an unsqueeze in the first step and an index of the new dim by ``[0]`` or ``[]`` in the second.
+    """
+    basic: list[Any] = []
+    advanced: list[Any] = []
+    has_advanced = False
+    for item in index:
+        if item is Ellipsis:
+            basic.append(item)
+            advanced.append(item)
+        elif isinstance(item, bool):
+            basic.append(None)
+            advanced.append(xp.zeros(int(item), dtype=np.int64))
+            has_advanced = True
+        elif isinstance(item, int):
+            basic.append(item)
+        elif item is None or isinstance(item, slice):
+            basic.append(item)
+            advanced.append(slice(None))
+        else:
+            basic += [slice(None)] * (item.ndim if item.dtype == np.bool_ else 1)
+            advanced.append(item)
+            has_advanced = True
+    if not any(i is Ellipsis for i in basic):
+        basic.append(Ellipsis)  # so that NumPy returns a view even when every dim is selected by an int
+    return tuple(basic), (tuple(advanced) if has_advanced else None)
+
+
+def _checked(advanced: tuple[Any, ...], shape: tuple[int, ...], xp: Any) -> tuple[Any, ...]:
+    """The advanced step for NumPy, after PyTorch's checks against the ``shape`` of the view it indexes.
+
+    The checks, in PyTorch's order: each bool mask's shape; that the tensors broadcast; that no non-empty
+    index goes into a dim of size 0; then, only if the result is not empty, the bounds of each index,
+    with the index's place among the index tensors in the message (a mask counts once per dim). An empty
+    result reads nothing, so its indices are replaced by zeros, which NumPy accepts. ``...`` is spelled
+    out as full slices: for NumPy even an empty ``...`` keeps two tensors apart, for PyTorch it does not.
+    """
+    spare = len(shape) - sum(_width(i, 0) for i in advanced)
+    index = [s for i in advanced for s in ([slice(None)] * spare if i is Ellipsis else [i])]
+    index += [slice(None)] * (len(shape) - sum(_width(i, 0) for i in index))
+    dim, shapes, integer, kept = 0, [], [], 1  # kept: the size of the dims no tensor indexes
+    for item in index:
+        if isinstance(item, slice):
+            kept *= shape[dim]
+            dim += 1
+        elif item.dtype == np.bool_:
+            for k, size in enumerate(item.shape):
+                if size != shape[dim + k]:
+                    raise IndexError(f"The shape of the mask {list(item.shape)} at index {k} does not match the shape "
+                                     f"of the indexed tensor {list(shape)} at index {dim + k}")
+            shapes += [(int(item.sum()),)] * item.ndim
+            dim += item.ndim
+        else:
+            integer.append((item, len(shapes), shape[dim]))
+            shapes.append(tuple(item.shape))
+            dim += 1
+    try:
+        result = np.broadcast_shapes(*shapes)
+    except ValueError:
+        raise IndexError("shape mismatch: indexing tensors could not be broadcast together with shapes "
+                         + ", ".join(str(list(s)) for s in shapes)) from None
+    if math.prod(result) and any(size == 0 for _, _, size in integer):
+        raise IndexError("index is out of bounds for dimension with size 0")
+    if math.prod(result) * kept == 0:
+        ints = {id(item) for item, _, _ in integer}
+        return tuple(xp.zeros(i.shape, dtype=i.dtype) if id(i) in ints else i for i in index)
+    bad = [xp.broadcast_to((item < -size) | (item >= size), result) for item, _, size in integer]
+    if any(bool(b.any()) for b in bad):
+        first = int(xp.stack(bad).any(axis=0).reshape(-1).argmax())  # PyTorch stops at the first bad element
+        for (item, j, size), b in zip(integer, bad):
+            if bool(b.reshape(-1)[first]):
+                value = int(xp.broadcast_to(item, result).reshape(-1)[first])
+                raise IndexError(f"index {value} is out of bounds for dimension {j} with size {size}")
+    return tuple(index)
 
 
 def _read(x: Any, index: tuple[Any, ...]) -> Any:
+    """``x[index]`` in PyTorch's order: the basic step (a view), then the advanced one (a copy)."""
+    xp = _xp(x)
+    basic, advanced = _steps(index, xp)
     try:
-        return x[index]
+        view = x[basic]
     except IndexError as error:
         message = str(error).replace("axis", "dimension")
         if message.startswith("too many indices"):
             message = f"too many indices for tensor of dimension {x.ndim}"
         raise IndexError(message) from None
+    return view if advanced is None else view[_checked(advanced, view.shape, xp)]
 
 
 class Index(Function):
@@ -76,24 +282,30 @@ class Index(Function):
 
 
 class Slice(Index):
-    """d x[slices] = g placed back in the sliced region (a view: no copy)"""
+    """d x[ints, slices, None] = g placed back in the selected region (a view: no copy)"""
 
     node_name = "SliceBackward0"
     is_view = True
 
 
 class IndexAdd(Function):
-    """zeros(shape) with g added at positions i; d/dg = dg[i]"""
+    """zeros(shape) with g added at positions i (or, with ``accumulate=False``, written: the last write to a
+    repeated position wins, as in ``x[i] = v``); d/dg = dg[i]"""
 
     node_name = "IndexPutBackward0"
+    accumulate = True
 
     def forward(self, g: Any) -> Any:
         xp = _xp(g)
         out = xp.zeros(self.shape, dtype=g.dtype)
-        if _is_advanced(self.index):
-            xp.add.at(out, self.index, g)
+        basic, advanced = _steps(self.index, xp)
+        view = out[basic]  # a view: writing into it writes into out
+        if advanced is None:
+            view[...] = g
+        elif self.accumulate:
+            xp.add.at(view, _checked(advanced, view.shape, xp), g)  # float16 rounds at each add, as in PyTorch
         else:
-            out[self.index] = g
+            view[_checked(advanced, view.shape, xp)] = g
         return out
 
     def backward(self, grad: Tensor) -> Tensor:
@@ -101,259 +313,94 @@ class IndexAdd(Function):
         return cls.apply(grad, index=self.index, copies=False)
 
 
+def _view_name(index: tuple[Any, ...], is_tuple: bool, shape: tuple[int, ...]) -> str:
+    """The grad_fn name PyTorch gives a basic index: that of the last view op it applies.
+
+    A lone entry is one op (``x[0]`` select, ``x[:]`` slice, ``x[None]`` unsqueeze, ``x[...]`` alias). In
+    a tuple, each int selects, each None unsqueezes and each slice slices unless it is ``0:n`` with
+    ``n`` at least the size (then it is skipped); a tuple that changes nothing is an alias.
+    """
+    if not is_tuple:
+        item = index[0]
+        return ("UnsqueezeBackward0" if item is None else "AliasBackward0" if item is Ellipsis else
+                "SliceBackward0" if isinstance(item, slice) else "SelectBackward0")
+    name, dim = "AliasBackward0", 0
+    for item in index:
+        if item is Ellipsis:
+            dim += len(shape) - sum(1 for i in index if i is not None and i is not Ellipsis)
+        elif item is None:
+            name = "UnsqueezeBackward0"
+        elif isinstance(item, slice):  # "whole" as PyTorch tests it: before negative bounds are wrapped
+            start, stop, step = item.start or 0, math.inf if item.stop is None else item.stop, item.step or 1
+            if not (start == 0 and stop >= shape[dim] and step == 1):
+                name = "SliceBackward0"
+            dim += 1
+        else:
+            name = "SelectBackward0"
+            dim += 1
+    return name
+
+
 def getitem(input: Tensor, index: Any) -> Tensor:
-    """``input[index]`` with ints, slices, None, ``...``, bool masks and integer tensors or lists."""
-    idx = normalize_index(index, input.device)
+    """``input[index]`` with ints, slices, None, ``...``, bool masks and integer tensors or lists, as in PyTorch.
+
+    Ints are applied first, as selects, so ``x[0, :, i]`` is ``x[0][:, i]``; the dims of tensor indices go
+    where their first one is when they are adjacent (``x[:, i, j]``), else in front (``x[i, :, j]``).
+
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> x = torch.arange(24).reshape(2, 3, 4)
+        >>> x[0, :, torch.tensor([0, 1])]
+        tensor([[0, 1],
+                [4, 5],
+                [8, 9]])
+        >>> x[:, 1, 2], x[torch.tensor([1, 0]), 2, 3], x[x > 21]
+        (tensor([ 6, 18]), tensor([23, 11]), tensor([22, 23]))
+    """
+    idx, is_tuple = _normalize(index, input.device, input.shape)
     if _is_advanced(idx):
         return Index.apply(input, index=idx, copies=False)
-    return Slice.apply(input, index=idx, copies=False)
+    return Slice.apply(input, index=idx, copies=False, node_name=_view_name(idx, is_tuple, input.shape))
 
 
-# ====================================================================== gather / scatter along a dim
-def _grid(index: Any, dim: int) -> tuple[Any, ...]:
-    """Full coordinates for ``index`` along ``dim``: position j of index means (j0, .., index[j], .., jn)."""
-    xp = _xp(index)
-    coords = list(xp.indices(index.shape, sparse=True)) if index.ndim else []
-    if not coords:
-        return (index,)
-    coords[dim] = index
-    return tuple(coords)
+def nonzero(input: Tensor, *, as_tuple: bool = False) -> Any:
+    """The indices of the non-zero entries: a ``(count, ndim)`` int64 tensor, or with ``as_tuple=True`` one
+    1-D tensor per dim (``x[x.nonzero(as_tuple=True)]`` are the non-zero values). NaN counts as non-zero.
+
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> x = torch.tensor([[1, 0], [0, 2]])
+        >>> torch.nonzero(x)
+        tensor([[0, 0],
+                [1, 1]])
+        >>> torch.nonzero(x, as_tuple=True)
+        (tensor([0, 1]), tensor([0, 1]))
+    """
+    xp = _xp(input._data)
+    data = input._data
+    found = xp.nonzero(data.reshape(1) if data.ndim == 0 else data)
+    columns = [c.astype(np.int64) for c in found]
+    if as_tuple:
+        return tuple(Tensor._from_array(c, input.device) for c in columns)
+    if data.ndim == 0:
+        return Tensor._from_array(xp.zeros((columns[0].shape[0], 0), dtype=np.int64), input.device)
+    return Tensor._from_array(xp.stack(columns).T, input.device)  # one row per dim, transposed: PyTorch's layout
 
 
-def _check_index(input: Tensor, dim: int, index: Tensor, function: str) -> None:
-    if not isinstance(index, Tensor) or index.dtype not in (_dtype.int64, _dtype.int32):
-        raise RuntimeError(f"{function}(): Expected dtype int32/int64 for index")
-    if index.ndim != input.ndim and not (index.ndim <= 1 and input.ndim <= 1):
-        raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
-    size = input.shape[dim] if input.ndim else 1
-    if index.numel() and (bool((index._data >= size).any()) or bool((index._data < -size).any())):
-        bad = int(index._data[(index._data >= size) | (index._data < -size)].reshape(-1)[0])
-        raise RuntimeError(f"index {bad} is out of bounds for dimension {dim} with size {size}")
+def where(condition: Tensor, input: Any = None, other: Any = None) -> Any:
+    """``where(condition, input, other)``: ``input`` where ``condition`` holds, else ``other`` (broadcast);
+    ``where(condition)`` alone is ``nonzero(condition, as_tuple=True)``.
 
-
-class Gather(Function):
-    """d gather(x, dim, i) = g added into zeros at the gathered positions"""
-
-    def forward(self, x: Any, index: Any) -> Any:
-        return x[_grid(index, self.dim)]
-
-    def backward(self, grad: Tensor) -> tuple[Tensor, None]:
-        index = self.index
-        return ScatterAdd.apply(grad, index, dim=self.dim, shape=self.input_meta[0][0]), None
-
-
-class ScatterAdd(Function):
-    """zeros(shape) with src added at the positions index names along dim; d/dsrc = gather(dg)"""
-
-    def forward(self, src: Any, index: Any) -> Any:
-        xp = _xp(src)
-        out = xp.zeros(self.shape, dtype=src.dtype)
-        grid = _grid(index, self.dim)
-        xp.add.at(out, grid, src[tuple(slice(0, n) for n in index.shape)])
-        self.index = Tensor._from_array(index, _device.array_device(index))
-        return out
-
-    def backward(self, grad: Tensor) -> tuple[Tensor, None]:
-        return gather(grad, self.dim, self.index), None
-
-
-def scatter_add_into_zeros(src: Tensor, dim: int, index: Tensor, shape: tuple[int, ...]) -> Tensor:
-    return ScatterAdd.apply(src, index, dim=dim, shape=tuple(shape))
-
-
-def gather(input: Tensor, dim: int, index: Tensor) -> Tensor:
-    """``out[j] = input[j with its dim coordinate replaced by index[j]]``."""
-    d = normalize_dim(dim, input.ndim, "gather")
-    _check_index(input, d, index, "gather")
-    return Gather.apply(input, index, dim=d, index=index)
-
-
-class Scatter(Function):
-    """d scatter(x, dim, i, src): x's gradient is g with the overwritten positions zeroed; src's is g gathered"""
-
-    def forward(self, x: Any, index: Any, src: Any) -> Any:
-        out = x.copy()
-        out[_grid(index, self.dim)] = _cast(src, x.dtype) if src.ndim == 0 else src[tuple(slice(0, n) for n in index.shape)]
-        return out
-
-    def backward(self, grad: Tensor) -> tuple[Tensor, None, Tensor | None]:
-        grad_x = scatter(grad, self.dim, self.index, 0.0)
-        if self.src_shape == ():  # a number was scattered: it has no gradient
-            return grad_x, None, None
-        grad_src = gather(grad, self.dim, self.index)
-        if self.src_shape != tuple(self.index.shape):
-            grad_src = IndexAdd.apply(grad_src, index=tuple(slice(0, n) for n in self.index.shape), shape=self.src_shape)
-        return grad_x, None, grad_src
-
-
-def scatter(input: Tensor, dim: int, index: Tensor, src: Any = None, *, value: Any = None) -> Tensor:
-    """A copy of ``input`` with ``src`` (a tensor or a number) written at the positions ``index`` names."""
-    d = normalize_dim(dim, input.ndim, "scatter")
-    _check_index(input, d, index, "scatter")
-    source = as_operand(src if src is not None else value, input)
-    if source._wrapped:
-        source = Tensor._from_array(source._data.astype(input.dtype.np), input.device)
-    elif source.dtype is not input.dtype:
-        raise RuntimeError(f"scatter(): Expected self.dtype to be equal to src.dtype")
-    return Scatter.apply(input, index, source, dim=d, index=index, src_shape=tuple(source.shape))
-
-
-def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
-    """``input`` plus ``src`` added at the positions ``index`` names along ``dim``."""
-    d = normalize_dim(dim, input.ndim, "scatter_add")
-    _check_index(input, d, index, "scatter_add")
-    if src.dtype is not input.dtype:
-        raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
-    return input + scatter_add_into_zeros(src, d, index, input.shape)
-
-
-def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
-    """The entries of ``input`` at positions ``index`` (1-D, integer) along ``dim``."""
-    d = normalize_dim(dim, input.ndim, "index_select")
-    if index.ndim > 1:
-        raise IndexError("index_select(): Index is supposed to be a vector")
-    if index.dtype not in (_dtype.int64, _dtype.int32):
-        raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
-    size = input.shape[d] if input.ndim else 1
-    if index.numel() and bool((index._data < 0).any()):
-        raise RuntimeError(f"INDICES element is out of DATA bounds, id={int(index._data.min())} axis_dim={size}")
-    if index.numel() and bool((index._data >= size).any()):
-        raise IndexError("index out of range in self")
-    return getitem(input, (slice(None),) * d + (index.reshape(-1),))
-
-
-class MaskedFill(Function):
-    """d masked_fill(x, m, v) = g with the filled positions zeroed"""
-
-    def forward(self, x: Any, mask: Any) -> Any:
-        return _xp(x).where(mask, _cast(_xp(x).asarray(self.value), x.dtype), x)
-
-    def backward(self, grad: Tensor) -> tuple[Tensor, None]:
-        return masked_fill(grad, self.mask, 0.0), None
-
-
-def masked_fill(input: Tensor, mask: Tensor, value: Any) -> Tensor:
-    """A copy of ``input`` with ``value`` wherever the bool ``mask`` (broadcast) is True."""
-    if mask.dtype is not _dtype.bool:
-        raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype {_dtype.c_name(mask.dtype)}")
-    if isinstance(value, Tensor):
-        if value.ndim:
-            raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but got tensor with {value.ndim} dimension(s).")
-        value = value.item()
-    _dtype.check_fits(value, input.dtype)
-    return MaskedFill.apply(input, mask, value=value, mask=mask)
-
-
-# ====================================================================== joining and splitting
-class Cat(Function):
-    """d cat(xs, dim) = the matching slice of g for each x"""
-
-    def forward(self, *arrays: Any) -> Any:
-        return _xp(arrays[0]).concatenate([_cast(a, self.dtype) for a in arrays], axis=self.dim)
-
-    def backward(self, grad: Tensor) -> tuple[Tensor, ...]:
-        return tuple(split(grad, [meta[0][self.dim] for meta in self.input_meta], self.dim))
-
-
-def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
-    """Join tensors along an existing dimension; dtypes promote."""
-    if not isinstance(tensors, (list, tuple)):
-        raise TypeError(f"cat(): argument 'tensors' (position 1) must be tuple of Tensors, not {type(tensors).__name__}")
-    if not tensors:
-        raise ValueError("torch.cat(): expected a non-empty list of Tensors")
-    parts = [t for t in tensors if not (t.ndim == 1 and t.shape[0] == 0)] or list(tensors[:1])
-    first = parts[0]
-    if first.ndim == 0:
-        raise RuntimeError("zero-dimensional tensor (at position 0) cannot be concatenated")
-    d = normalize_dim(dim, first.ndim, "cat")
-    for k, t in enumerate(parts):
-        if t.ndim != first.ndim:
-            raise RuntimeError(f"Tensors must have same number of dimensions: got {first.ndim} and {t.ndim}")
-        for axis in range(first.ndim):
-            if axis != d and t.shape[axis] != first.shape[axis]:
-                raise RuntimeError(f"Sizes of tensors must match except in dimension {d}. Expected size "
-                                   f"{first.shape[axis]} but got size {t.shape[axis]} for tensor number {k} in the list.")
-    out = first.dtype
-    for t in parts[1:]:
-        out = _dtype.promote_types(out, t.dtype)
-    return Cat.apply(*parts, dim=d, dtype=out.np)
-
-
-def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
-    """Join same-shaped tensors along a new dimension."""
-    if not tensors:
-        raise RuntimeError("stack expects a non-empty TensorList")
-    for k, t in enumerate(tensors):
-        if t.shape != tensors[0].shape:
-            raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(tensors[0].shape)} at entry 0 "
-                               f"and {list(t.shape)} at entry {k}")
-    d = normalize_dim(dim, tensors[0].ndim + 1, "stack")
-    return cat([t.unsqueeze(d) for t in tensors], d)
-
-
-def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
-    """The ``length`` entries from ``start`` along ``dim`` (a view)."""
-    d = normalize_dim(dim, input.ndim, "narrow")
-    start = as_int(start, "start", "narrow")
-    if start < 0:
-        start += input.shape[d]
-    if not 0 <= start <= input.shape[d] - length:
-        raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({input.shape[d]}).")
-    return getitem(input, (slice(None),) * d + (slice(start, start + length),))
-
-
-def split(tensor: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
-    """Pieces of ``split_size`` along ``dim`` (the last may be smaller), or pieces of the given sizes."""
-    d = normalize_dim(dim, tensor.ndim, "split")
-    n = tensor.shape[d]
-    if isinstance(split_size_or_sections, int):
-        step = split_size_or_sections
-        if step <= 0 and n:
-            raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension size of {n}")
-        sizes = [min(step, n - s) for s in range(0, n, step)] if n else [0]
-    else:
-        sizes = [int(s) for s in split_size_or_sections]
-        if sum(sizes) != n:
-            raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size at "
-                               f"dimension {d}), but got split_sizes={sizes}")
-    starts = np.cumsum([0] + sizes[:-1])
-    return tuple(narrow(tensor, d, int(s), size) for s, size in zip(starts, sizes))
-
-
-def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
-    """Up to ``chunks`` nearly equal pieces along ``dim``."""
-    if chunks <= 0:
-        raise RuntimeError("chunk expects `chunks` to be greater than 0, got: " + str(chunks))
-    n = input.shape[normalize_dim(dim, input.ndim, "chunk")]
-    return split(input, max(1, math.ceil(n / chunks)), dim)
-
-
-def unbind(input: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
-    """The slices along ``dim``, with that dim removed."""
-    d = normalize_dim(dim, input.ndim, "unbind")
-    return tuple(getitem(input, (slice(None),) * d + (i,)) for i in range(input.shape[d]))
-
-
-class Repeat(Function):
-    """d repeat(x, r) = g summed over the copies"""
-
-    def forward(self, x: Any) -> Any:
-        return _xp(x).tile(x, self.repeats)
-
-    def backward(self, grad: Tensor) -> Tensor:
-        shape = self.input_meta[0][0]
-        padded = (1,) * (len(self.repeats) - len(shape)) + tuple(shape)
-        split_shape: list[int] = []
-        for r, s in zip(self.repeats, padded):
-            split_shape += [r, s]
-        summed = grad.reshape(split_shape).sum(dim=tuple(range(0, 2 * len(padded), 2)))
-        return summed.reshape(shape)
-
-
-def repeat(input: Tensor, *sizes: Any) -> Tensor:
-    """Tile ``input``: ``repeat(2, 1)`` stacks two copies along dim 0."""
-    from ._util import as_tuple_of_ints
-    repeats = as_tuple_of_ints(sizes)
-    if len(repeats) < input.ndim:
-        raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of dimensions of tensor")
-    return Repeat.apply(input, repeats=repeats)
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> c = torch.tensor([True, False, True])
+        >>> torch.where(c, torch.tensor([1., 2., 3.]), 0.)
+        tensor([1., 0., 3.])
+        >>> torch.where(c)
+        (tensor([0, 2]),)
+    """
+    if input is None and other is None:
+        return nonzero(condition, as_tuple=True)
+    if input is None or other is None:
+        raise TypeError("where() received an invalid combination of arguments: give both input and other, or neither")
+    return _where(condition, input, other)

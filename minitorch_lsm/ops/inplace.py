@@ -32,6 +32,8 @@ from ..autograd.function import Function, ViewInfo, replay_view
 from ..autograd.grad_mode import _state
 from ..tensor import Tensor
 from . import elementwise as ew
+from . import selection
+from ._elementwise_util import _xp
 from ._util import as_operand
 
 NO_GRAD_VIEW_MESSAGE = (
@@ -117,7 +119,7 @@ class CopySlices(Function):
         return base
 
     def backward(self, grad: Tensor) -> tuple[Tensor, Tensor]:
-        from .indexing import masked_fill
+        from .gather_scatter import masked_fill
 
         xp, shape = _device.xp_of(grad.device), tuple(grad.shape)
         numbering = Tensor._from_array(xp.arange(grad.numel()).reshape(shape), grad.device)
@@ -132,7 +134,7 @@ def _replace_where(mask: Any, value: Any, s: Tensor) -> Tensor:
     """``value`` (cast to s's dtype) where the raw bool array ``mask`` holds, else ``s``."""
     v = as_operand(value, s)
     v = Tensor._from_array(v._data.astype(s.dtype.np), s.device) if v._wrapped else v.to(s.dtype)
-    return ew.where(Tensor._from_array(mask, s.device), v, s)
+    return selection.where(Tensor._from_array(mask, s.device), v, s)
 
 
 def add_(self: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
@@ -158,7 +160,7 @@ def div_(self: Tensor, other: Any, *, rounding_mode: str | None = None) -> Tenso
 def clamp_(self: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
     """Clamp in place."""
     numbers = not any(isinstance(v, Tensor) for v in (min, max))
-    return modify(self, lambda s: ew.clamp(s, min, max), (min, max), _dtype.c_name if numbers else _dtype.torch_name)
+    return modify(self, lambda s: selection.clamp(s, min, max), (min, max), _dtype.cpp_name if numbers else _dtype.torch_name)
 
 
 def fill_(self: Tensor, value: Any) -> Tensor:
@@ -167,7 +169,7 @@ def fill_(self: Tensor, value: Any) -> Tensor:
         raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with {value.ndim} dimensions.")
     if not isinstance(value, Tensor):
         _dtype.check_fits(value, self.dtype)
-    xp = ew._xp(self._data)
+    xp = _xp(self._data)
     return modify(self, lambda s: _replace_where(xp.ones(s.shape, dtype=bool), value, s), (value,))
 
 
@@ -180,7 +182,7 @@ def copy_(self: Tensor, src: Tensor, non_blocking: bool = False) -> Tensor:
     """Copy ``src``'s values (broadcast, cast to self's dtype, moved to self's device) into self."""
     if not isinstance(src, Tensor):
         raise TypeError(f"copy_(): argument 'other' (position 1) must be Tensor, not {type(src).__name__}")
-    xp = ew._xp(self._data)
+    xp = _xp(self._data)
     return modify(self, lambda s: _replace_where(xp.ones(s.shape, dtype=bool), src.to(s.device), s), (src,))
 
 
@@ -209,13 +211,13 @@ def setitem(self: Tensor, index: Any, value: Any) -> None:
         raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
                            f"{_dtype.torch_name(self.dtype)} for the destination and {_dtype.torch_name(value.dtype)} "
                            "for the source.")
-    mask = ew._xp(self._data).zeros(self.shape, dtype=bool)
+    mask = _xp(self._data).zeros(self.shape, dtype=bool)
     mask[idx] = True
 
     def compute(s: Tensor) -> Tensor:
         if not isinstance(value, Tensor):
             return _replace_where(mask, value, s)
         region = getitem(s, index)
-        placed = IndexAdd.apply(value.to(s.dtype).expand(region.shape), index=idx, shape=s.shape)
-        return ew.where(Tensor._from_array(mask, s.device), placed, s)
+        placed = IndexAdd.apply(value.to(s.dtype).expand(region.shape), index=idx, shape=s.shape, accumulate=False)
+        return selection.where(Tensor._from_array(mask, s.device), placed, s)
     modify(self, compute, (value,))

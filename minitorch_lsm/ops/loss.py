@@ -17,6 +17,7 @@ tensor(0.7531)
 """
 from __future__ import annotations
 
+import math
 from typing import Any, ClassVar
 
 import numpy as np
@@ -24,7 +25,7 @@ import numpy as np
 from .. import _device, _dtype
 from ..autograd.function import Function
 from ..tensor import Tensor
-from .elementwise import _xp
+from ._elementwise_util import _xp
 
 REDUCTIONS = {"none": 0, "mean": 1, "sum": 2}
 
@@ -33,11 +34,13 @@ def _rows(x: Any) -> Any:
     """(C) -> (1, C), (N, C) as is, (N, C, H, W) -> (N*H*W, C): one row of class scores per position."""
     if x.ndim == 4:
         x = x.transpose(0, 2, 3, 1)
-    return x.reshape(int(np.prod(x.shape[:-1])), x.shape[-1])  # not (-1, C): C may be 0
+    return x.reshape(math.prod(x.shape[:-1]), x.shape[-1])  # not (-1, C): C may be 0
 
 
 def _unrows(rows: Any, shape: tuple[int, ...]) -> Any:
-    """The inverse of ``_rows``, back to an input of ``shape``."""
+    """The inverse of ``_rows``, back to an input of ``shape`` ((N, C) stays the array itself, not a view)."""
+    if rows.shape == shape:
+        return rows
     if len(shape) == 4:
         n, c, h, w = shape
         return rows.reshape(n, h, w, c).transpose(0, 3, 1, 2)
@@ -59,9 +62,9 @@ class NllLossBackwardData(Function):
         scale = g.reshape(-1) if self.reduction == "none" else g.reshape(())
         if self.reduction == "mean":
             scale = scale / self.target_weight.sum(dtype=g.dtype)
-        rows = xp.nonzero(self.kept)[0]
-        values = -self.target_weight.astype(g.dtype) * scale
-        out[rows, self.safe_target[rows]] = values[rows] if values.ndim else values
+        if out.shape[1]:  # one value per row, at its target (a +0 in column 0 of an ignored row)
+            values = -self.target_weight.astype(g.dtype, copy=False) * scale
+            out[xp.arange(out.shape[0]), self.safe_target] = xp.where(self.kept, values, 0)
         return _unrows(out, x.shape)
 
     def backward(self, gg: Tensor) -> tuple[Tensor, Tensor]:
@@ -88,10 +91,11 @@ class NllLoss(Function):
         xp, x = _xp(x), _rows(x)
         acc = np.float32 if x.dtype == np.float16 else x.dtype
         if x.shape[1]:
-            picked = xp.take_along_axis(x, self.safe_target[:, None], axis=1)[:, 0]
+            picked = x[xp.arange(x.shape[0]), self.safe_target]
         else:  # no classes: every target is ignored (or forward raised)
             picked = xp.zeros(x.shape[0], dtype=x.dtype)
-        losses = xp.where(self.kept, -self.target_weight.astype(acc) * picked.astype(acc), 0).astype(acc)
+        losses = xp.where(self.kept, -self.target_weight.astype(acc, copy=False) * picked.astype(acc, copy=False), 0)
+        losses = losses.astype(acc, copy=False)
         if self.reduction == "none":
             return losses.reshape(self.out_shape).astype(x.dtype)
         total = losses.sum()
@@ -219,19 +223,30 @@ def _apply(node: type[Function], input: Tensor, target: Tensor, weight: Tensor |
         if other is not None and other.device != input.device:
             raise RuntimeError("Expected all tensors to be on the same device, but found at least two devices, "
                                f"{input.device} and {other.device}!")
-    flat_target = _device.move(target._data, input.device).reshape(-1).astype(np.int64)
+    flat_target = _device.move(target._data, input.device).reshape(-1).astype(np.int64, copy=False)
     xp = _xp(flat_target)
     kept = flat_target != ignore_index
-    bad = kept & ((flat_target < 0) | (flat_target >= classes))
-    if bool(bad.any()):
-        value = int(flat_target[bad][0])
-        if target.dtype is _dtype.uint8 and reduction == "none" and len(out_shape) == 1:
-            # PyTorch's (N, C) 'none' kernel prints a uint8 target as a character; a byte >= 128 then fails
-            # to decode, which raises UnicodeDecodeError instead
-            raise IndexError((b"Target " + bytes([value]) + b" is out of bounds.").decode())
-        raise IndexError(f"Target {value} is out of bounds.")
     safe_target = xp.where(kept, flat_target, 0)
-    class_weight = weight._data.reshape(-1) if weight is not None else xp.ones(max(classes, 1), dtype=input.dtype.np)
-    target_weight = xp.where(kept, class_weight[safe_target] if classes else 0, 0).astype(input.dtype.np)
+    # one reduction finds both kinds of bad target (viewed as unsigned, a negative one is huge)
+    if safe_target.size and int(safe_target.view(np.uint64).max()) >= classes:
+        _raise_out_of_bounds(flat_target, kept, classes, target.dtype is _dtype.uint8 and reduction == "none"
+                             and len(out_shape) == 1)
+    if weight is None:  # every class weighs 1
+        target_weight = kept.astype(input.dtype.np)
+    else:
+        target_weight = xp.where(kept, weight._data.reshape(-1)[safe_target] if classes else 0, 0).astype(input.dtype.np)
     return node.apply(input, safe_target=safe_target, kept=kept, target_weight=target_weight, reduction=reduction,
                       out_shape=out_shape, backward_error=backward_error)
+
+
+def _raise_out_of_bounds(flat_target: Any, kept: Any, classes: int, as_character: bool) -> None:
+    """Raise PyTorch's IndexError for the first kept target outside [0, classes), if there is one."""
+    bad = kept & ((flat_target < 0) | (flat_target >= classes))
+    if not bool(bad.any()):
+        return
+    value = int(flat_target[bad][0])
+    if as_character:
+        # PyTorch's (N, C) 'none' kernel prints a uint8 target as a character; a byte >= 128 then fails
+        # to decode, which raises UnicodeDecodeError instead
+        raise IndexError((b"Target " + bytes([value]) + b" is out of bounds.").decode())
+    raise IndexError(f"Target {value} is out of bounds.")

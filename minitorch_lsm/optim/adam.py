@@ -22,7 +22,7 @@ import math
 from typing import Any, Iterable
 
 from .. import _creation, _dtype
-from ..ops.elementwise import _xp
+from ..ops._elementwise_util import _xp
 from ..tensor import Tensor
 from .optimizer import Optimizer, check_lr
 

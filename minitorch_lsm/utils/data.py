@@ -17,7 +17,7 @@ from typing import Any, Callable, Generic, Iterator, TypeVar
 
 import numpy as np
 
-from .. import _creation, _dtype
+from .. import _creation, _dtype, _random
 from ..tensor import Tensor
 
 T = TypeVar("T")
@@ -88,7 +88,7 @@ class Subset(Dataset[T]):
 
 
 def random_split(dataset: Dataset[T], lengths: Sequence[int | float],
-                 generator: _creation.Generator | None = None) -> list[Subset[T]]:
+                 generator: _random.Generator | None = None) -> list[Subset[T]]:
     """Split into non-overlapping random subsets of the given lengths (or fractions summing to 1).
 
     Fractions give ``floor(n * f)`` samples each, and the remainder is handed out one by one from the
@@ -117,7 +117,7 @@ def random_split(dataset: Dataset[T], lengths: Sequence[int | float],
         raise ValueError("All lengths must be non-negative")
     if sum(lengths) != n:
         raise ValueError("Sum of input lengths does not equal the length of the input dataset!")
-    gen = generator or _creation.default_generator()
+    gen = generator or _random.default_generator()
     order = gen.numpy.permutation(n).tolist()
     out, start = [], 0
     for length in lengths:
@@ -150,7 +150,7 @@ def default_collate(batch: Sequence[Any]) -> Any:
         [tensor([[1., 2.],
                 [3., 4.]]), tensor([0, 1])]
     """
-    from ..ops.indexing import stack
+    from ..ops.joining import stack
 
     first = batch[0]
     if isinstance(first, Tensor):
@@ -237,7 +237,7 @@ class DataLoader(Generic[T]):
     def __init__(self, dataset: Dataset[T], batch_size: int | None = 1, shuffle: bool = False, sampler: Any = None,
                  batch_sampler: Any = None, num_workers: int = 0, collate_fn: Callable[[list[Any]], Any] | None = None,
                  pin_memory: bool = False, drop_last: bool = False, timeout: float = 0, worker_init_fn: Any = None,
-                 generator: _creation.Generator | None = None, **kwargs: Any) -> None:
+                 generator: _random.Generator | None = None, **kwargs: Any) -> None:
         if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0):
             raise ValueError(f"batch_size should be a positive integer value, but got batch_size={batch_size}")
         if num_workers < 0:
@@ -265,7 +265,7 @@ class DataLoader(Generic[T]):
         n = len(self.dataset)
         if not self.shuffle:
             return list(range(n))
-        gen = self.generator or _creation.default_generator()
+        gen = self.generator or _random.default_generator()
         return gen.numpy.permutation(n).tolist()
 
     def __iter__(self) -> Iterator[Any]:
