@@ -36,3 +36,13 @@ def _restore_global_state():
 def rng() -> np.random.Generator:
     """A NumPy generator with a fixed seed: both libraries get the same input values."""
     return np.random.default_rng(0)
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """Run torch on one thread for a module of tiny-tensor tests (``pytestmark = usefixtures(...)``): it is
+    fastest there and avoids OpenMP spin-waiting on a busy 2-core machine."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

@@ -76,6 +76,11 @@ def assert_same(actual: Any, expected: Any, *, check_requires_grad: bool = True,
         assert actual == expected or (actual != actual and expected != expected), f"{what}: {actual!r} != {expected!r}"
 
 
+def np_of(t: Any) -> np.ndarray:
+    """A tensor of either library as a NumPy array of its own (a copy, detached, on the CPU)."""
+    return np.array(t.detach().cpu().numpy(), copy=True)
+
+
 def outcome(call: Callable[[], Any]) -> tuple[Any, BaseException | None]:
     """Run ``call``; return (result, None) or (None, the exception it raised)."""
     try:

@@ -12,22 +12,13 @@ import torch
 import torch.utils.data as tdata
 
 import minitorch_lsm as mt
+from helpers import np_of
 from minitorch_lsm.utils import data as mdata
 
 Point = namedtuple("Point", ["x", "label"])
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread() -> Any:
-    """Tiny tensors: one torch thread is fastest, and it avoids OpenMP spin-waiting on a busy 2-core machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-def np_of(t: Any) -> np.ndarray:
-    return np.array(t.detach().cpu().numpy(), copy=True)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def outcome(call: Callable[[], Any]) -> Any:

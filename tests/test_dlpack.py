@@ -10,23 +10,14 @@ import pytest
 import torch
 
 import minitorch_lsm as mt
+from helpers import np_of
 
 CUDA = mt.cuda.is_available()
 requires_cuda = pytest.mark.skipif(not CUDA, reason="minitorch_lsm.cuda is not available")
 DTYPES = ["float16", "float32", "float64", "uint8", "int8", "int16", "int32", "int64", "bool"]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread() -> Any:
-    """Tiny tensors: one torch thread is fastest, and it avoids OpenMP spin-waiting on a busy 2-core machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-def np_of(t: Any) -> np.ndarray:
-    return np.array(t.detach().cpu().numpy(), copy=True)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def address(t: mt.Tensor) -> int:

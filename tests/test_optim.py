@@ -13,22 +13,13 @@ import pytest
 import torch
 
 import minitorch_lsm as mt
+from helpers import np_of
 
 CUDA = mt.cuda.is_available()
 DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(not CUDA, reason="minitorch_lsm.cuda is not available"))]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread() -> Any:
-    """Tiny tensors: one torch thread is fastest, and it avoids OpenMP spin-waiting on a busy 2-core machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-def np_of(t: Any) -> np.ndarray:
-    return np.array(t.detach().cpu().numpy(), copy=True)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def outcome(call: Callable[[], Any]) -> Any:

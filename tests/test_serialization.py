@@ -21,16 +21,13 @@ import pytest
 import torch
 
 import minitorch_lsm as mt
+from helpers import np_of
 from minitorch_lsm import serialization
 from minitorch_lsm.serialization import CheckpointError
 
 CUDA = mt.cuda.is_available()
 requires_cuda = pytest.mark.skipif(not CUDA, reason="minitorch_lsm.cuda is not available")
 DTYPES = ["float16", "float32", "float64", "uint8", "int8", "int16", "int32", "int64", "bool"]
-
-
-def np_of(t: Any) -> np.ndarray:
-    return np.array(t.detach().cpu().numpy(), copy=True)
 
 
 def round_trip(obj: Any, **load_kwargs: Any) -> Any:
