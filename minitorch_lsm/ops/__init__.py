@@ -23,6 +23,17 @@ from .shape import (broadcast_shapes, contiguous, expand, expand_as, flatten, is
                     squeeze, t, transpose, unsqueeze, view, view_as)
 from .unary import abs, cos, exp, log, log1p, neg, relu, rsqrt, sigmoid, sign, sin, sqrt, tanh
 
+def where_method(self: Tensor, condition: Tensor, other: Any) -> Tensor:
+    """``x.where(condition, y)`` is ``torch.where(condition, x, y)``: x where condition holds, else y.
+
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> torch.tensor([1., 2., 3.]).where(torch.tensor([True, False, True]), 0.)
+        tensor([1., 0., 3.])
+    """
+    return where(condition, self, other)
+
+
 _METHODS = {
     # elementwise: arithmetic, unary math, selection, comparisons and logic
     "add": add, "sub": sub, "mul": mul, "div": div, "pow": pow, "neg": neg, "abs": abs, "exp": exp, "log": log,
@@ -30,7 +41,7 @@ _METHODS = {
     "tanh": tanh, "clamp": clamp, "clip": clamp, "maximum": maximum, "minimum": minimum, "sign": sign,
     "eq": eq, "ne": ne, "lt": lt, "le": le, "gt": gt, "ge": ge, "logical_and": logical_and, "logical_or": logical_or,
     "logical_xor": logical_xor, "logical_not": logical_not, "isnan": isnan, "isinf": isinf, "isfinite": isfinite,
-    "floor_divide": floor_divide, "remainder": remainder, "clone": clone, "where": lambda self, c, o: where(c, self, o),
+    "floor_divide": floor_divide, "remainder": remainder, "clone": clone, "where": where_method,
     "subtract": sub, "multiply": mul, "divide": div, "negative": neg, "absolute": abs,
     # reductions
     "sum": sum, "mean": mean, "prod": prod, "var": var, "std": std, "amax": amax, "amin": amin, "max": max,
@@ -48,10 +59,8 @@ _METHODS = {
     # in place
     "add_": inplace.add_, "sub_": inplace.sub_, "mul_": inplace.mul_, "div_": inplace.div_, "zero_": inplace.zero_,
     "fill_": inplace.fill_, "copy_": inplace.copy_, "clamp_": inplace.clamp_,
-    "masked_fill_": lambda self, mask, value: inplace.modify(self, lambda s: masked_fill(s, mask, value), (value,)),
-    "exp_": lambda self: inplace.modify(self, exp), "relu_": lambda self: inplace.modify(self, relu),
-    "neg_": lambda self: inplace.modify(self, neg), "sqrt_": lambda self: inplace.modify(self, sqrt),
-    "pow_": lambda self, e: inplace.modify(self, lambda s: pow(s, e), (e,)),
+    "masked_fill_": inplace.masked_fill_, "exp_": inplace.exp_, "relu_": inplace.relu_, "neg_": inplace.neg_,
+    "sqrt_": inplace.sqrt_, "pow_": inplace.pow_,
 }
 
 

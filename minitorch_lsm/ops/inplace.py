@@ -32,7 +32,8 @@ from ..autograd.function import Function, ViewInfo, replay_view
 from ..autograd.grad_mode import _state
 from ..tensor import Tensor
 from . import elementwise as ew
-from . import selection
+from . import selection, unary
+from .gather_scatter import masked_fill
 from ._elementwise_util import _xp
 from ._util import as_operand
 
@@ -119,8 +120,6 @@ class CopySlices(Function):
         return base
 
     def backward(self, grad: Tensor) -> tuple[Tensor, Tensor]:
-        from .gather_scatter import masked_fill
-
         xp, shape = _device.xp_of(grad.device), tuple(grad.shape)
         numbering = Tensor._from_array(xp.arange(grad.numel()).reshape(shape), grad.device)
         positions = replay_view(self.steps, numbering)._data  # which base element each view element is
@@ -138,33 +137,69 @@ def _replace_where(mask: Any, value: Any, s: Tensor) -> Tensor:
 
 
 def add_(self: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
-    """``self += alpha * other`` in place."""
+    """``self += alpha * other`` in place.
+
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> torch.tensor([1., 2., 3.]).add_(torch.ones(3), alpha=2)
+        tensor([3., 4., 5.])
+    """
     return modify(self, lambda s: ew.add(s, other, alpha=alpha), (other,))
 
 
 def sub_(self: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
-    """``self -= alpha * other`` in place."""
+    """``self -= alpha * other`` in place.
+
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> torch.tensor([1., 2.]).sub_(1)
+        tensor([0., 1.])
+    """
     return modify(self, lambda s: ew.sub(s, other, alpha=alpha), (other,))
 
 
 def mul_(self: Tensor, other: Any) -> Tensor:
-    """``self *= other`` in place."""
+    """``self *= other`` in place.
+
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> torch.tensor([1., 2.]).mul_(3)
+        tensor([3., 6.])
+    """
     return modify(self, lambda s: ew.mul(s, other), (other,))
 
 
 def div_(self: Tensor, other: Any, *, rounding_mode: str | None = None) -> Tensor:
-    """``self /= other`` in place (an integer tensor cannot hold the float result)."""
+    """``self /= other`` in place (an integer tensor cannot hold the float result).
+
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> torch.tensor([1., 2.]).div_(2)
+        tensor([0.5000, 1.0000])
+    """
     return modify(self, lambda s: ew.div(s, other, rounding_mode=rounding_mode), (other,))
 
 
 def clamp_(self: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
-    """Clamp in place."""
+    """``self = min(max(self, min), max)`` in place.
+
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> torch.tensor([-2., 0.5, 3.]).clamp_(-1, 1)
+        tensor([-1.0000,  0.5000,  1.0000])
+    """
     numbers = not any(isinstance(v, Tensor) for v in (min, max))
     return modify(self, lambda s: selection.clamp(s, min, max), (min, max), _dtype.cpp_name if numbers else _dtype.torch_name)
 
 
 def fill_(self: Tensor, value: Any) -> Tensor:
-    """Set every element to ``value`` (a number or a 0-d tensor); no gradient flows to the old values."""
+    """Set every element to ``value`` (a number or a 0-d tensor); no gradient flows to the old values.
+
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> torch.zeros(2).fill_(7)
+        tensor([7., 7.])
+    """
     if isinstance(value, Tensor) and value.ndim:
         raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with {value.ndim} dimensions.")
     if not isinstance(value, Tensor):
@@ -174,12 +209,25 @@ def fill_(self: Tensor, value: Any) -> Tensor:
 
 
 def zero_(self: Tensor) -> Tensor:
-    """Set every element to zero."""
+    """Set every element to zero.
+
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> torch.ones(2).zero_()
+        tensor([0., 0.])
+    """
     return fill_(self, 0)
 
 
 def copy_(self: Tensor, src: Tensor, non_blocking: bool = False) -> Tensor:
-    """Copy ``src``'s values (broadcast, cast to self's dtype, moved to self's device) into self."""
+    """Copy ``src``'s values (broadcast, cast to self's dtype, moved to self's device) into self.
+
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> torch.zeros(2, 2).copy_(torch.tensor([1., 2.]))
+        tensor([[1., 2.],
+                [1., 2.]])
+    """
     if not isinstance(src, Tensor):
         raise TypeError(f"copy_(): argument 'other' (position 1) must be Tensor, not {type(src).__name__}")
     xp = _xp(self._data)
@@ -221,3 +269,69 @@ def setitem(self: Tensor, index: Any, value: Any) -> None:
         placed = IndexAdd.apply(value.to(s.dtype).expand(region.shape), index=idx, shape=s.shape, accumulate=False)
         return selection.where(Tensor._from_array(mask, s.device), placed, s)
     modify(self, compute, (value,))
+
+
+def masked_fill_(self: Tensor, mask: Tensor, value: Any) -> Tensor:
+    """``self = where(mask, value, self)`` in place.
+
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> torch.tensor([1., 2., 3.]).masked_fill_(torch.tensor([True, False, True]), 0.)
+        tensor([0., 2., 0.])
+    """
+    return modify(self, lambda s: masked_fill(s, mask, value), (value,))
+
+
+def exp_(self: Tensor) -> Tensor:
+    """``self = exp(self)`` in place.
+
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> torch.tensor([0., 1.]).exp_()
+        tensor([1.0000, 2.7183])
+    """
+    return modify(self, unary.exp)
+
+
+def relu_(self: Tensor) -> Tensor:
+    """``self = max(self, 0)`` in place.
+
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> torch.tensor([-1., 2.]).relu_()
+        tensor([0., 2.])
+    """
+    return modify(self, unary.relu)
+
+
+def neg_(self: Tensor) -> Tensor:
+    """``self = -self`` in place.
+
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> torch.tensor([1., -2.]).neg_()
+        tensor([-1.,  2.])
+    """
+    return modify(self, unary.neg)
+
+
+def sqrt_(self: Tensor) -> Tensor:
+    """``self = sqrt(self)`` in place.
+
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> torch.tensor([4., 9.]).sqrt_()
+        tensor([2., 3.])
+    """
+    return modify(self, unary.sqrt)
+
+
+def pow_(self: Tensor, exponent: Any) -> Tensor:
+    """``self = self ** exponent`` in place.
+
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> torch.tensor([2., 3.]).pow_(2)
+        tensor([4., 9.])
+    """
+    return modify(self, lambda s: ew.pow(s, exponent), (exponent,))
