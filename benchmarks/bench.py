@@ -7,14 +7,19 @@ Workloads (float32):
   W4  one training step of Linear(784,256)-ReLU-Linear(256,10)-LogSoftmax-NLLLoss with SGD, batch 128
   W5  per-op overhead: 100 chained adds on a (1,) tensor, forward and backward
 
-Usage:  python benchmarks/bench.py [--device cpu|cuda] [--quick] [--markdown] [--memory]
-The ratio column is ours / torch (below 1.0: we are faster). Machines here are shared and noisy:
-compare ratios from one run, not absolute times across runs.
+Usage:  python benchmarks/bench.py [--device cpu|cuda] [--quick] [--markdown] [--memory] [--only TEXT]
+                                  [--torch-threads N]
+The times are medians; the ratio column is ours / torch (below 1.0: we are faster), the median of the
+ratios of adjacent blocks of runs, so that a burst of load from another process on a shared machine
+slows both sides of a ratio alike. Machines here are shared and noisy: compare ratios from one run,
+not absolute times across runs. ``--memory`` first reports W2's peak memory at (4096, 32000) as a
+multiple of the input's size (traced by tracemalloc, which sees NumPy's allocations).
 """
 from __future__ import annotations
 
 import argparse
 import gc
+import os
 import platform
 import statistics
 import sys
@@ -51,13 +56,15 @@ def measure(fn: Callable[[], Any], device: str, repeats: int) -> float:
     return statistics.median(times)
 
 
-def compare(ours: Callable[[], Any], theirs: Callable[[], Any], device: str, rounds: int, repeats: int) -> tuple[float, float]:
-    """Alternate blocks of ours and torch's runs; return the medians of each."""
+def compare(ours: Callable[[], Any], theirs: Callable[[], Any], device: str, rounds: int,
+            repeats: int) -> tuple[float, float, float]:
+    """Alternate blocks of ours and torch's runs; return the medians of each and the median ratio of
+    adjacent blocks (ours / torch)."""
     a, b = [], []
     for _ in range(rounds):
         a.append(measure(ours, device, repeats))
         b.append(measure(theirs, device, repeats))
-    return statistics.median(a), statistics.median(b)
+    return statistics.median(a), statistics.median(b), statistics.median(x / y for x, y in zip(a, b))
 
 
 def pair(shape: tuple[int, ...], device: str, requires_grad: bool = False, seed: int = 0) -> tuple[Any, Any]:
@@ -172,25 +179,32 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="skip the (4096, 32000) cases; fewer repeats")
     parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
     parser.add_argument("--memory", action="store_true", help="also report W2's peak memory at (4096, 32000)")
+    parser.add_argument("--only", default="", help="run only the cases whose name contains this text")
+    parser.add_argument("--torch-threads", type=int, default=None, help="torch.set_num_threads(N) first")
     args = parser.parse_args()
+    if args.torch_threads:
+        torch.set_num_threads(args.torch_threads)
     if args.device == "cuda" and not mt.cuda.is_available():
         raise SystemExit("cuda requested but minitorch_lsm.cuda.is_available() is False")
     rounds, repeats = (3, 5) if args.quick else (5, 7)
-    print(f"# {platform.platform()}, {platform.processor() or platform.machine()}, python {platform.python_version()}, "
-          f"numpy {np.__version__}, torch {torch.__version__} ({torch.get_num_threads()} threads), device {args.device}")
+    print(f"# {platform.platform()}, {platform.processor() or platform.machine()} ({os.cpu_count()} cores, load "
+          f"{os.getloadavg()[0]:.2f}), python {platform.python_version()}, numpy {np.__version__}, "
+          f"torch {torch.__version__} ({torch.get_num_threads()} threads), device {args.device}")
+    if args.memory and args.device == "cpu":
+        print(f"W2 peak memory at (4096, 32000): {peak_memory_w2():.2f}x the input's size", flush=True)
     rows = []
     for name, make in cases(args.quick):
+        if args.only not in name:
+            continue
         ours, theirs = make(args.device)
-        a, b = compare(ours, theirs, args.device, rounds, repeats)
-        rows.append((name, a, b))
+        a, b, ratio = compare(ours, theirs, args.device, rounds, repeats)
+        rows.append((name, a, b, ratio))
         if not args.markdown:
-            print(f"{name:42s} ours {a * 1e3:9.3f} ms   torch {b * 1e3:9.3f} ms   ratio {a / b:6.2f}x", flush=True)
+            print(f"{name:42s} ours {a * 1e3:9.3f} ms   torch {b * 1e3:9.3f} ms   ratio {ratio:6.2f}x", flush=True)
     if args.markdown:
         print("| case | minitorch_lsm (ms) | torch (ms) | ours / torch |\n|---|---:|---:|---:|")
-        for name, a, b in rows:
-            print(f"| {name} | {a * 1e3:.3f} | {b * 1e3:.3f} | {a / b:.2f}x |")
-    if args.memory and args.device == "cpu":
-        print(f"W2 peak memory at (4096, 32000): {peak_memory_w2():.2f}x the input's size")
+        for name, a, b, ratio in rows:
+            print(f"| {name} | {a * 1e3:.3f} | {b * 1e3:.3f} | {ratio:.2f}x |")
 
 
 if __name__ == "__main__":
