@@ -21,6 +21,8 @@ def as_int(value: Any, name: str, function: str, position: int | None = None) ->
         >>> _util.as_int(torch.tensor(3), 'dim', 'sum')
         3
     """
+    if type(value) is int:  # the common case, before building any error message
+        return value
     where = f" (position {position})" if position is not None else ""
     problem = TypeError(f"{function}(): argument '{name}'{where} must be int, not {type(value).__name__}")
     if isinstance(value, (bool, float, np.floating)) or (

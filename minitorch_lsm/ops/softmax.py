@@ -75,14 +75,21 @@ def _max(x: Any, axis: int) -> Any:
 
 
 def _sum(a: Any, axis: int) -> Any:
-    """``a.sum(axis, keepdims=True)``. Along the last axis of a contiguous NumPy array this goes
-    through ``einsum``, whose vectorised loop (adding in SIMD lanes, as PyTorch's kernels do) is 2-5x
-    faster than NumPy's pairwise sum along a row."""
+    """``a.sum(axis, keepdims=True)`` of *non-negative* terms (exp). Along the last axis of a contiguous
+    NumPy array this goes through ``einsum``, whose vectorised loop (adding in SIMD lanes) is 2-5x faster
+    than NumPy's pairwise sum along a row. Its error grows faster than the pairwise sum's, which is
+    harmless without cancellation; sums of signed gradients use ``_signed_sum``."""
     if axis == a.ndim - 1 and isinstance(a, np.ndarray) and a.flags.c_contiguous:
         if a.ndim == 2:
             return np.einsum("ij->i", a)[:, None]
         rows = a.reshape(math.prod(a.shape[:-1]), a.shape[-1])
         return np.einsum("ij->i", rows).reshape(a.shape[:-1] + (1,))
+    return a.sum(axis=axis, keepdims=True)
+
+
+def _signed_sum(a: Any, axis: int) -> Any:
+    """``a.sum(axis, keepdims=True)`` by NumPy's pairwise summation: terms of both signs cancel, and a
+    plain running sum (einsum) there doubled the error of log_softmax's gradient against float64."""
     return a.sum(axis=axis, keepdims=True)
 
 
@@ -106,7 +113,7 @@ def _softmax_kernel(out: Any, x: Any, axis: int) -> None:
 def _log_softmax_backward_kernel(out: Any, g: Any, y: Any, axis: int) -> None:
     """out = g - exp(y) * sum(g)"""
     xp = _xp(g)
-    total = _sum(g, axis)
+    total = _signed_sum(g, axis)
     xp.exp(y, out=out)
     out *= total
     xp.subtract(g, out, out=out)
@@ -116,7 +123,7 @@ def _softmax_backward_kernel(out: Any, g: Any, y: Any, axis: int) -> None:
     """out = y * (g - sum(g * y)), in this order: where y = 0 the sign of zero follows PyTorch's"""
     xp = _xp(g)
     xp.multiply(g, y, out=out)
-    xp.subtract(g, _sum(out, axis), out=out)
+    xp.subtract(g, _signed_sum(out, axis), out=out)
     out *= y
 
 
