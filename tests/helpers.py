@@ -89,6 +89,14 @@ def outcome(call: Callable[[], Any]) -> tuple[Any, BaseException | None]:
         return None, error
 
 
+def result_or_raised(call: Callable[[], Any]) -> Any:
+    """The result of ``call``, or ``("raised", class name, message)``: one value to compare across libraries."""
+    try:
+        return call()
+    except Exception as error:  # noqa: BLE001 - comparing errors is the point
+        return ("raised", type(error).__name__, str(error))
+
+
 def assert_same_error(mt_call: Callable[[], Any], torch_call: Callable[[], Any], *, message: bool = True,
                       contains: str | None = None) -> BaseException:
     """Both calls raise the same exception class and (when ``message``) the same message."""

@@ -12,7 +12,7 @@ import torch
 import torch.utils.data as tdata
 
 import minitorch_lsm as mt
-from helpers import np_of
+from helpers import np_of, result_or_raised
 from minitorch_lsm.utils import data as mdata
 
 Point = namedtuple("Point", ["x", "label"])
@@ -20,12 +20,6 @@ Point = namedtuple("Point", ["x", "label"])
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
-
-def outcome(call: Callable[[], Any]) -> Any:
-    try:
-        return call()
-    except Exception as error:  # noqa: BLE001
-        return ("raised", type(error).__name__, str(error))
 
 
 def describe(value: Any) -> Any:
@@ -134,8 +128,8 @@ def test_loader_arguments_checked_like_torch() -> None:
     ds_m, ds_t = mdata.TensorDataset(mt.zeros(4)), tdata.TensorDataset(torch.zeros(4))
     for kwargs in [dict(batch_size=0), dict(batch_size=-2), dict(batch_size=None, drop_last=True),
                    dict(sampler=[0, 1], shuffle=True), dict(batch_sampler=[[0, 1]], batch_size=2)]:
-        ours = outcome(lambda: mdata.DataLoader(ds_m, **kwargs))
-        theirs = outcome(lambda: tdata.DataLoader(ds_t, **kwargs))
+        ours = result_or_raised(lambda: mdata.DataLoader(ds_m, **kwargs))
+        theirs = result_or_raised(lambda: tdata.DataLoader(ds_t, **kwargs))
         assert isinstance(ours, tuple) and ours[:2] == theirs[:2] == ("raised", "ValueError"), kwargs
 
 
@@ -210,8 +204,8 @@ def test_random_split_lengths_reproducibility_and_errors() -> None:
     assert all(isinstance(p, mdata.Subset) for p in parts)
     assert parts[0][0][0].item() == 3 * parts[0].indices[0]
     for lengths in [[3, 3], [5, 6], [0.5, 0.6], [-0.5, 1.5], [1.5, -0.5]]:
-        ours = outcome(lambda: mdata.random_split(ds, lengths))
-        theirs = outcome(lambda: tdata.random_split(tdata.TensorDataset(torch.arange(10)), lengths))
+        ours = result_or_raised(lambda: mdata.random_split(ds, lengths))
+        theirs = result_or_raised(lambda: tdata.random_split(tdata.TensorDataset(torch.arange(10)), lengths))
         assert ours == theirs and ours[0] == "raised", lengths
 
 

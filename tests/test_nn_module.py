@@ -16,7 +16,7 @@ import pytest
 import torch
 
 import minitorch_lsm as mt
-from helpers import np_of
+from helpers import np_of, result_or_raised
 
 CUDA = mt.cuda.is_available()
 DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(not CUDA, reason="minitorch_lsm.cuda is not available"))]
@@ -26,17 +26,10 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 # ---------------------------------------------------------------------- helpers
-def outcome(call: Callable[[], Any]) -> Any:
-    """The result, or ``(type name, message)`` of what was raised."""
-    try:
-        return call()
-    except Exception as error:  # noqa: BLE001 - comparing errors is the point
-        return ("raised", type(error).__name__, str(error))
-
 
 def same(fn: Callable[[Any], Any]) -> Any:
     """``fn(lib)`` gives equal results (or equal errors) for both libraries."""
-    ours, theirs = outcome(lambda: fn(mt)), outcome(lambda: fn(torch))
+    ours, theirs = result_or_raised(lambda: fn(mt)), result_or_raised(lambda: fn(torch))
     assert ours == theirs
     return ours
 
@@ -528,7 +521,7 @@ def test_modulelist_and_moduledict() -> None:
         ml.insert(1, lib.nn.Sigmoid())
         ml[-1] = lib.nn.Flatten()
         del ml[0]
-        return repr(ml), len(ml), repr(ml[-1]), repr(ml[1:3]), list(ml.state_dict()), outcome(lambda: ml[9])
+        return repr(ml), len(ml), repr(ml[-1]), repr(ml[1:3]), list(ml.state_dict()), result_or_raised(lambda: ml[9])
 
     same(mlist)
 
@@ -538,7 +531,7 @@ def test_modulelist_and_moduledict() -> None:
         md.update([("d", lib.nn.Identity())])
         popped = md.pop("b")
         return (repr(md), list(md.keys()), len(md), "a" in md, "b" in md, repr(popped), list(md),
-                [type(v).__name__ for v in md.values()], list(md.state_dict()), outcome(lambda: md["zz"]))
+                [type(v).__name__ for v in md.values()], list(md.state_dict()), result_or_raised(lambda: md["zz"]))
 
     same(mdict)
 

@@ -13,7 +13,7 @@ import pytest
 import torch
 
 import minitorch_lsm as mt
-from helpers import np_of
+from helpers import np_of, result_or_raised
 
 CUDA = mt.cuda.is_available()
 DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(not CUDA, reason="minitorch_lsm.cuda is not available"))]
@@ -22,15 +22,9 @@ DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(not CUDA, reason
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
-def outcome(call: Callable[[], Any]) -> Any:
-    try:
-        return call()
-    except Exception as error:  # noqa: BLE001
-        return ("raised", type(error).__name__, str(error))
-
 
 def same(fn: Callable[[Any], Any]) -> Any:
-    ours, theirs = outcome(lambda: fn(mt)), outcome(lambda: fn(torch))
+    ours, theirs = result_or_raised(lambda: fn(mt)), result_or_raised(lambda: fn(torch))
     assert ours == theirs
     return ours
 
