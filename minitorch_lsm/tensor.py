@@ -6,7 +6,7 @@ A tensor holds
 * ``requires_grad``, ``grad`` and ``grad_fn`` (the tape node that produced it, None for a leaf);
 * ``_version_cell``: a counter bumped by every in-place change, so backward can refuse stale values;
   a view shares its base's counter;
-* ``_view``: for a view (``x[1:]``, ``x.t()``...), how to redo it from its base (``autograd.function.ViewInfo``),
+* ``_view``: for a view (``x[1:]``, ``x.t()``...), how to redo it from its base (``autograd.views.ViewInfo``),
   so that an in-place change of the base or of any of its views updates the view's ``grad_fn``.
 
 The math methods (``x.exp()``, ``x.sum(1)``, ``x @ y``...) are the functions of ``ops/``, attached in

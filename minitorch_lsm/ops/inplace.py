@@ -8,7 +8,7 @@ the old values refuses to run rather than give wrong gradients.
 Changing a *view* in place changes its base too, so the base's history is rebased, as PyTorch's
 ``CopySlices`` does: the base's new ``grad_fn`` is a :class:`CopySlices` node whose inputs are the
 base's old history and the op's result, and every view of the base redoes its view op on that new
-history (``autograd.function.ViewInfo``). Gradients then account for the in-place op.
+history (``autograd.views.ViewInfo``). Gradients then account for the in-place op.
 
 >>> import minitorch_lsm as torch
 >>> x = torch.zeros(3)
@@ -28,7 +28,8 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from .. import _device, _dtype
-from ..autograd.function import Function, ViewInfo, replay_view
+from ..autograd.function import Function
+from ..autograd.views import ViewInfo, replay_view
 from ..autograd.grad_mode import _state
 from ..tensor import Tensor
 from . import elementwise as ew
