@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Callable
 
+from .. import _dtype
 from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor
 
@@ -102,7 +103,6 @@ class ModuleConversionsMixin:
             >>> torch.nn.Linear(2, 1).double().float().weight.dtype
             torch.float32
         """
-        from .. import _dtype
         return self.to(_dtype.float32)
 
     def double(self) -> "Module":
@@ -113,7 +113,6 @@ class ModuleConversionsMixin:
             >>> torch.nn.Linear(2, 1).double().bias.dtype
             torch.float64
         """
-        from .. import _dtype
         return self.to(_dtype.float64)
 
     def half(self) -> "Module":
@@ -124,5 +123,4 @@ class ModuleConversionsMixin:
             >>> torch.nn.Linear(2, 1).half().weight.dtype
             torch.float16
         """
-        from .. import _dtype
         return self.to(_dtype.float16)
