@@ -97,6 +97,13 @@ def result_or_raised(call: Callable[[], Any]) -> Any:
         return ("raised", type(error).__name__, str(error))
 
 
+def same(fn: Callable[[Any], Any]) -> Any:
+    """``fn(lib)`` gives equal results (or equal errors, see ``result_or_raised``) for both libraries."""
+    ours, theirs = result_or_raised(lambda: fn(mt)), result_or_raised(lambda: fn(torch))
+    assert ours == theirs
+    return ours
+
+
 def assert_same_error(mt_call: Callable[[], Any], torch_call: Callable[[], Any], *, message: bool = True,
                       contains: str | None = None) -> BaseException:
     """Both calls raise the same exception class and (when ``message``) the same message."""

@@ -16,22 +16,13 @@ import pytest
 import torch
 
 import minitorch_lsm as mt
-from helpers import np_of, result_or_raised
-
-CUDA = mt.cuda.is_available()
-DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(not CUDA, reason="minitorch_lsm.cuda is not available"))]
+from helpers import CUDA, DEVICES, np_of, result_or_raised, same
 
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 # ---------------------------------------------------------------------- helpers
-
-def same(fn: Callable[[Any], Any]) -> Any:
-    """``fn(lib)`` gives equal results (or equal errors) for both libraries."""
-    ours, theirs = result_or_raised(lambda: fn(mt)), result_or_raised(lambda: fn(torch))
-    assert ours == theirs
-    return ours
 
 
 def to_torch_state(state: dict[str, Any]) -> "OrderedDict[str, torch.Tensor]":

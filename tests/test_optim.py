@@ -13,20 +13,10 @@ import pytest
 import torch
 
 import minitorch_lsm as mt
-from helpers import np_of, result_or_raised
-
-CUDA = mt.cuda.is_available()
-DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(not CUDA, reason="minitorch_lsm.cuda is not available"))]
+from helpers import CUDA, DEVICES, np_of, result_or_raised, same
 
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
-
-
-
-def same(fn: Callable[[Any], Any]) -> Any:
-    ours, theirs = result_or_raised(lambda: fn(mt)), result_or_raised(lambda: fn(torch))
-    assert ours == theirs
-    return ours
 
 
 OPTIMIZERS: dict[str, tuple[str, dict[str, Any]]] = {

@@ -79,27 +79,20 @@ def test_doc_log_softmax_2d_dim0():
 @pytest.mark.parametrize("device", DEVICES)
 def test_doc_log_probabilities_into_nll_loss(device):
     rng = np.random.default_rng(2)
-    data = rng.standard_normal((3, 5)).astype(np.float32)
-    target = np.array([1, 0, 4])
-    a, e = pair(data, device=device, requires_grad=True)
-    ta, te = pair(target, device=device)
-    out = mt.nn.NLLLoss()(mt.nn.LogSoftmax(dim=1)(a), ta)
-    expected = torch.nn.NLLLoss()(torch.nn.LogSoftmax(dim=1)(e), te)
-    assert_close(out, expected)
-    out.backward()
-    expected.backward()
-    assert_close(a.grad, e.grad)
+
+    def check(data, target):
+        a, e = pair(data, device=device, requires_grad=True)
+        ta, te = pair(target, device=device)
+        out = mt.nn.NLLLoss()(mt.nn.LogSoftmax(dim=1)(a), ta)
+        expected = torch.nn.NLLLoss()(torch.nn.LogSoftmax(dim=1)(e), te)
+        assert_close(out, expected)
+        out.backward()
+        expected.backward()
+        assert_close(a.grad, e.grad)
+
+    check(rng.standard_normal((3, 5)).astype(np.float32), np.array([1, 0, 4]))
     # the 2-D (image) form: (N, C, H, W) log-probabilities and (N, H, W) targets
-    images = rng.standard_normal((5, 4, 8, 8)).astype(np.float32)
-    targets = rng.integers(0, 4, (5, 8, 8))
-    a, e = pair(images, device=device, requires_grad=True)
-    ta, te = pair(targets, device=device)
-    out = mt.nn.NLLLoss()(mt.nn.LogSoftmax(dim=1)(a), ta)
-    expected = torch.nn.NLLLoss()(torch.nn.LogSoftmax(dim=1)(e), te)
-    assert_close(out, expected)
-    out.backward()
-    expected.backward()
-    assert_close(a.grad, e.grad)
+    check(rng.standard_normal((5, 4, 8, 8)).astype(np.float32), rng.integers(0, 4, (5, 8, 8)))
 
 
 # ---------------------------------------------------------------------- values and gradients, any shape
