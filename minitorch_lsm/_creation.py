@@ -24,9 +24,9 @@ from .ops._util import as_tuple_of_ints, fused_multiply_add
 # ---------------------------------------------------------------------- building tensors
 def _finish(array: Any, dtype: _dtype.dtype, device: Any, requires_grad: bool) -> Tensor:
     dev = _device.as_device(device)
-    array = _device.move(np.asarray(array, dtype=dtype.np) if dev.type == "cpu" else array, dev)
-    if dev.type != "cpu":
-        array = array.astype(dtype.np, copy=False)
+    array = _device.move(np.asarray(array) if dev.type == "cpu" else array, dev)
+    if array.dtype != dtype.np:
+        array = _dtype.cast(array, dtype.np)
     out = Tensor._from_array(array, dev)
     if requires_grad:
         if not dtype.is_floating_point:
@@ -70,7 +70,7 @@ def tensor(data: Any, *, dtype: Any = None, device: Any = None, requires_grad: b
     dt = _dtype.as_dtype(dtype) if dtype is not None else _dtype.infer_dtype(data)
     with np.errstate(over="ignore", invalid="ignore"):
         if isinstance(data, np.ndarray):
-            array = data.astype(dt.np)                      # NumPy data wraps around, as in C
+            array = _dtype.cast(data, dt.np)                # NumPy data wraps around, as in C
         else:
             shape = _nested_shape(data, dt)
             if math.prod(shape) == 0:                       # nothing to read: PyTorch checks nothing further
@@ -78,7 +78,7 @@ def tensor(data: Any, *, dtype: Any = None, device: Any = None, requires_grad: b
             else:
                 values = np.array(_plain(data))             # Python data: float64, int64 or bool first
                 _check_python_values(values, dt)
-                array = values.astype(dt.np)
+                array = _dtype.cast(values, dt.np)
     return _finish(array, dt, device, requires_grad)
 
 
@@ -250,7 +250,7 @@ def full(size: Any, fill_value: Any, *, dtype: Any = None, device: Any = None, r
         raise TypeError(f"full(): argument 'fill_value' (position 2) must be Number, not {type(fill_value).__name__}")
     dt = _dtype.as_dtype(dtype) if dtype is not None else _dtype.scalar_dtype(fill_value)
     _dtype.check_fits(fill_value, dt)  # the value is stored in the dtype, checked (-1 wraps into uint8)
-    return _filled(size, np.asarray(fill_value).astype(dt.np)[()], dt, device, requires_grad)
+    return _filled(size, _dtype.cast(np.asarray(fill_value), dt.np)[()], dt, device, requires_grad)
 
 
 def eye(n: int, m: int | None = None, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:

@@ -171,6 +171,23 @@ def opmath(np_dtype: Any) -> np.dtype:
     return np.dtype(np.float32) if np_dtype == np.float16 else np_dtype
 
 
+def cast(array: Any, np_dtype: Any) -> Any:
+    """``array.astype(np_dtype)`` (a NumPy or CuPy array or scalar), rounding float64 to float16 the way
+    PyTorch does: through float32, so twice. About one random value in 20,000 then lands one float16 ulp
+    away from the nearest float16, on the same side as PyTorch's.
+
+    Examples:
+        >>> import numpy as np
+        >>> from minitorch_lsm import _dtype
+        >>> x = np.float64(0.100006103515625 + 2.0**-40)  # just above a midpoint of float16s; float32 rounds it onto it
+        >>> _dtype.cast(x, np.float16).item(), x.astype(np.float16).item()
+        (0.0999755859375, 0.10003662109375)
+    """
+    if np_dtype == np.float16 and array.dtype == np.float64:
+        array = array.astype(np.float32)
+    return array.astype(np_dtype)
+
+
 # ---------------------------------------------------------------- promotion
 def promote_types(a: dtype, b: dtype) -> dtype:
     """The smallest dtype both ``a`` and ``b`` convert to without losing their category.

@@ -318,3 +318,45 @@ def test_dtype_objects() -> None:
         ours, theirs = mt.iinfo(getattr(mt, name)), torch.iinfo(getattr(torch, name))
         assert (ours.min, ours.max, ours.bits) == (theirs.min, theirs.max, theirs.bits)
     assert_same(mt.tensor([1.0]).element_size(), torch.tensor([1.0]).element_size())
+
+
+def _float64_values_torch_rounds_twice() -> np.ndarray:
+    """float64 values whose nearest float16 differs from float16(float32(value)): PyTorch converts
+    float64 to float16 through float32, so these are the values where a direct conversion differs."""
+    x = np.random.default_rng(7).normal(size=400_000) * 4
+    return x[np.float16(x) != np.float16(np.float32(x))]
+
+
+FLOAT64_TO_FLOAT16 = {
+    "tensor(list)": lambda lib, v: lib.tensor(v.tolist(), dtype=lib.float16),
+    "tensor(ndarray)": lambda lib, v: lib.tensor(v, dtype=lib.float16),
+    "as_tensor": lambda lib, v: lib.as_tensor(v, dtype=lib.float16),
+    ".to": lambda lib, v: lib.tensor(v).to(lib.float16),
+    ".half": lambda lib, v: lib.from_numpy(v).half(),
+    "full": lambda lib, v: lib.stack([lib.full((), float(e), dtype=lib.float16) for e in v]),
+    "fill_": lambda lib, v: lib.stack([lib.zeros((), dtype=lib.float16).fill_(float(e)) for e in v]),
+    "+ python float": lambda lib, v: lib.stack([lib.zeros((), dtype=lib.float16) + float(e) for e in v]),
+    "copy_": lambda lib, v: lib.zeros(len(v), dtype=lib.float16).copy_(lib.tensor(v)),
+    "setitem": lambda lib, v: _set_each(lib.zeros(len(v), dtype=lib.float16), v),
+    "masked_fill": lambda lib, v: lib.stack([lib.zeros(1, dtype=lib.float16).masked_fill(lib.tensor([True]), float(e))
+                                             for e in v]),
+    "where with a python float": lambda lib, v: lib.stack([lib.where(lib.tensor(True), lib.zeros((), dtype=lib.float16),
+                                                                     float(e)) for e in v]),
+}
+
+
+def _set_each(t, values):
+    for i, v in enumerate(values):
+        t[i] = float(v)
+    return t
+
+
+@pytest.mark.parametrize("path", list(FLOAT64_TO_FLOAT16))
+def test_float64_to_float16_rounds_as_torch(path: str) -> None:
+    """torch rounds float64 to float16 through float32 on every path but ``where``'s scalar; so do we."""
+    values = _float64_values_torch_rounds_twice()
+    assert len(values) > 5
+    ours = FLOAT64_TO_FLOAT16[path](mt, values).numpy()
+    theirs = FLOAT64_TO_FLOAT16[path](torch, values).numpy()
+    assert ours.dtype == theirs.dtype == np.float16
+    np.testing.assert_array_equal(ours, theirs)

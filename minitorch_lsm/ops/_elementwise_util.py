@@ -18,7 +18,7 @@ _NUMBER_TYPES = (bool, int, float, np.bool_, np.integer, np.floating)
 
 
 def _cast(array: Any, np_dtype: Any) -> Any:
-    return array if array.dtype == np_dtype else array.astype(np_dtype)
+    return array if array.dtype == np_dtype else _dtype.cast(array, np_dtype)
 
 
 def _xp(array: Any) -> Any:
@@ -52,7 +52,7 @@ def _tensor_pair(function: str, a: Any, b: Any) -> tuple[Tensor, Tensor]:
 
 def _scalar_of(value: Number, np_dtype: Any) -> Any:
     """A Python number as a NumPy scalar of ``np_dtype``, wrapping into unsigned dtypes as C does (-1 -> 255)."""
-    return np.asarray(value).astype(np_dtype)[()]
+    return _dtype.cast(np.asarray(value), np_dtype)[()]
 
 
 def _binary(cls: type[Function], function: str, a: Any, b: Any, **params: Any) -> Tensor:

@@ -141,7 +141,7 @@ def scatter(input: Tensor, dim: int, index: Tensor, src: Any = None, *, value: A
         _dtype.check_fits(source.item(), input.dtype)
     if source._wrapped:
         with np.errstate(all="ignore"):  # an unchecked number (nothing is written) may not fit
-            source = Tensor._from_array(source._data.astype(input.dtype.np), input.device)
+            source = Tensor._from_array(_dtype.cast(source._data, input.dtype.np), input.device)
     return Scatter.apply(input, index, source, dim=d, index=index, src_shape=tuple(source.shape),
                          node_name="ScatterBackward0" if isinstance(src, Tensor) else "ScatterBackward1")
 

@@ -133,7 +133,7 @@ class CopySlices(Function):
 def _replace_where(mask: Any, value: Any, s: Tensor) -> Tensor:
     """``value`` (cast to s's dtype) where the raw bool array ``mask`` holds, else ``s``."""
     v = as_operand(value, s)
-    v = Tensor._from_array(v._data.astype(s.dtype.np), s.device) if v._wrapped else v.to(s.dtype)
+    v = Tensor._from_array(_dtype.cast(v._data, s.dtype.np), s.device) if v._wrapped else v.to(s.dtype)
     return selection.where(Tensor._from_array(mask, s.device), v, s)
 
 
