@@ -17,6 +17,7 @@ from ._creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, f
 from ._device import device
 from ._dtype import (bool, double, dtype, finfo, float, float16, float32, float64, get_default_dtype, half, iinfo, int,
                      int8, int16, int32, int64, long, promote_types, result_type, set_default_dtype, short, uint8)
+from ._threads import get_num_threads, set_num_threads
 from ._random import Generator, initial_seed, manual_seed, rand, rand_like, randint, randn, randn_like, randperm, seed
 from .autograd.anomaly import is_anomaly_check_nan_enabled, is_anomaly_enabled, set_anomaly_enabled
 from .autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad,

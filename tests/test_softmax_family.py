@@ -556,13 +556,14 @@ def test_functional_signatures(name):
 @pytest.mark.parametrize("name", ["log_softmax", "softmax"])
 @pytest.mark.parametrize("dtype", ["float32", "float16"])
 def test_blocked_kernels_on_an_array_of_several_blocks(name, dtype):
-    """(600, 300) is larger than one block of the CPU kernels, so rows are processed block by block.
+    """(4000, 300) is three blocks of the CPU kernels, so rows are processed block by block, on two
+    threads where there are two CPUs.
 
     Values and gradients are compared with a float64 reference (computed by torch from the same rounded
     inputs) at torch's default tolerances for the dtype; ours and torch's own rounding differ by an ulp
     here and there, in both directions."""
     rng = np.random.default_rng(7)
-    x, g = rng.normal(size=(600, 300)) * 4, rng.normal(size=(600, 300))
+    x, g = rng.normal(size=(4000, 300)) * 4, rng.normal(size=(4000, 300))
     buffer_size = np.getbufsize()
     results = []
     for lib, functional, dt in ((mt, F, dtype), (torch, TF, dtype), (torch, TF, "float64")):
@@ -577,3 +578,24 @@ def test_blocked_kernels_on_an_array_of_several_blocks(name, dtype):
         np.testing.assert_allclose(their, exact, rtol=rtol, atol=atol)  # the bar torch itself clears
         np.testing.assert_allclose(mine, exact, rtol=rtol, atol=atol)
     assert np.getbufsize() == buffer_size  # the kernels restore NumPy's ufunc buffer size
+
+
+@pytest.mark.parametrize("name", ["log_softmax", "softmax"])
+@pytest.mark.parametrize("dtype", ["float32", "float16"])
+def test_the_thread_count_does_not_change_a_bit(name, dtype):
+    """Blocks of rows are shared out over ``get_num_threads()`` threads; each row is computed as in one
+    thread, so values and gradients are bit for bit the same with 1, 2 and 3 threads."""
+    rng = np.random.default_rng(8)
+    x = mt.tensor(rng.normal(size=(3000, 500)) * 4, dtype=getattr(mt, dtype), requires_grad=True)
+    g = mt.tensor(rng.normal(size=(3000, 500)), dtype=getattr(mt, dtype))
+    before, results = mt.get_num_threads(), []
+    try:
+        for threads in (1, 2, 3):
+            mt.set_num_threads(threads)
+            out = getattr(F, name)(x, dim=1)
+            out.backward(g)
+            results.append((out.detach().numpy().tobytes(), x.grad.numpy().tobytes()))
+            x.grad = None
+    finally:
+        mt.set_num_threads(before)
+    assert results[0] == results[1] == results[2]

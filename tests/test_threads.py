@@ -1,0 +1,83 @@
+"""CPU threads: get_num_threads/set_num_threads against torch, and run_in_parallel's contract (every task
+runs once, at the same time, errors reach the caller, a forked child starts afresh)."""
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+import pytest
+import torch
+
+import minitorch_lsm as mt
+from minitorch_lsm import _threads
+
+
+@pytest.fixture
+def restore_threads():
+    before = mt.get_num_threads()
+    yield
+    mt.set_num_threads(before)
+
+
+@pytest.mark.parametrize("value", [0, -1, 2.5, "2", True, None])
+def test_set_num_threads_refuses_what_torch_refuses(value, restore_threads) -> None:
+    with pytest.raises(RuntimeError) as theirs:
+        torch.set_num_threads(value)
+    with pytest.raises(RuntimeError) as ours:
+        mt.set_num_threads(value)
+    assert str(ours.value) == str(theirs.value)
+
+
+def test_set_then_get(restore_threads) -> None:
+    mt.set_num_threads(3)
+    assert mt.get_num_threads() == 3
+    assert isinstance(mt.get_num_threads(), int)
+
+
+def test_the_default_is_one_per_available_cpu() -> None:
+    assert _threads._cpus_available() >= 1
+    if _threads._num_threads is None:
+        assert mt.get_num_threads() == _threads._cpus_available()
+
+
+def test_every_task_runs_once_and_at_the_same_time() -> None:
+    """Three tasks meet at a barrier: they can only pass it if they run at the same time."""
+    barrier, ran = threading.Barrier(3, timeout=10), []
+    tasks = [lambda i=i: (barrier.wait(), ran.append(i)) for i in range(3)]
+    _threads.run_in_parallel(tasks)
+    assert sorted(ran) == [0, 1, 2]
+
+
+def test_an_error_in_a_worker_reaches_the_caller_after_all_finish() -> None:
+    finished = []
+
+    def fails() -> None:
+        raise ValueError("from a worker")
+
+    with pytest.raises(ValueError, match="from a worker"):
+        _threads.run_in_parallel([lambda: finished.append("first"), fails, lambda: finished.append("third")])
+    assert sorted(finished) == ["first", "third"]
+    _threads.run_in_parallel([lambda: finished.append("again"), lambda: finished.append("again")])  # workers still serve
+    assert finished.count("again") == 2
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_forked_child_starts_its_own_workers() -> None:
+    _threads.run_in_parallel([lambda: None, lambda: None])  # the parent has a worker
+    pid = os.fork()
+    if pid == 0:  # the child: its parent's threads are gone; new ones must start, or this hangs
+        try:
+            _threads.run_in_parallel([lambda: None, lambda: None])
+        finally:
+            os._exit(0 if len(_threads._workers) == 1 else 1)
+    for _ in range(200):  # up to 10 s; a child that hangs is killed and fails the test
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        time.sleep(0.05)
+    else:
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+        pytest.fail("the forked child hung waiting for its parent's worker threads")
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
