@@ -21,6 +21,7 @@ Examples:
 """
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -240,6 +241,9 @@ def result_type(*operands: Any) -> dtype:
         >>> torch.result_type(torch.tensor([1], dtype=torch.uint8), 300)
         torch.uint8
     """
+    first = getattr(operands[0], "dtype", None)
+    if all(getattr(op, "_wrapped", True) is False and op.dtype is first for op in operands):
+        return first  # tensors of one dtype: nothing to promote
     groups: list[dtype | None] = [None, None, None]  # dimensioned, zero-dim, wrapped numbers
     for op in operands:
         if hasattr(op, "_wrapped"):
@@ -274,6 +278,14 @@ _C_NAMES = {"float16": "c10::Half", "float32": "float", "float64": "double", "ui
             "int16": "int16_t", "int32": "int", "int64": "int64_t"}
 
 
+@functools.lru_cache(maxsize=None)
+def _limits(d: dtype) -> tuple[Any, Any]:
+    """The lowest and highest finite value of ``d``, as Python numbers."""
+    if d.is_floating_point:
+        return -_builtin_float(np.finfo(d.np).max), _builtin_float(np.finfo(d.np).max)
+    return _builtin_int(np.iinfo(d.np).min), _builtin_int(np.iinfo(d.np).max)
+
+
 def check_fits(value: Any, d: dtype) -> None:
     """Raise as PyTorch does when a Python number is stored into a tensor of dtype ``d`` it overflows.
 
@@ -282,14 +294,13 @@ def check_fits(value: Any, d: dtype) -> None:
     """
     if d is bool or isinstance(value, (_builtin_bool, np.bool_)):
         return
+    low, high = _limits(d)
     if d.is_floating_point:
-        limit = _builtin_float(np.finfo(d.np).max)
-        fits = not np.isfinite(value) or -limit <= value <= limit
+        fits = not np.isfinite(value) or low <= value <= high
     else:
-        info = np.iinfo(d.np)
-        wraps = info.min == 0 and isinstance(value, (_builtin_int, np.integer))
-        low = -_builtin_int(info.max) if wraps else _builtin_int(info.min)
-        fits = _builtin_bool(np.isfinite(value)) and low <= value <= _builtin_int(info.max)
+        if low == 0 and isinstance(value, (_builtin_int, np.integer)):
+            low = -high  # wraps around
+        fits = _builtin_bool(np.isfinite(value)) and low <= value <= high
     if not fits:
         raise RuntimeError(f"value cannot be converted to type {_C_NAMES[d.name]} without overflow")
 

@@ -122,6 +122,8 @@ def broadcast_shape(*shapes: tuple[int, ...]) -> tuple[int, ...]:
         RuntimeError: The size of tensor a (3) must match the size of tensor b (2) at non-singleton dimension 0
     """
     out = tuple(shapes[0])
+    if len(shapes) == 2 and out == shapes[1]:  # the common case, at once
+        return out
     for shape in shapes[1:]:
         ndim = max(len(out), len(shape))
         a, b = (1,) * (ndim - len(out)) + tuple(out), (1,) * (ndim - len(shape)) + tuple(shape)

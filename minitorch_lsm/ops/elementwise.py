@@ -59,6 +59,8 @@ def _add_scaled(a: Any, b: Any, alpha: Number, np_dtype: Any, sign: int = 1) -> 
     (float16 and float32 compute it exactly in the next wider type, float64 with ``fused_multiply_add``).
     """
     np_dtype = np.dtype(np_dtype)
+    if alpha == 1 and a.dtype == b.dtype == np_dtype and np_dtype.kind == "f" and np_dtype.itemsize > 2:
+        return a + b if sign > 0 else a - b  # float32/float64 in their own precision: nothing to convert
     if np_dtype == np.bool_:
         return a.astype(np.bool_) | (b.astype(np.bool_) & bool(alpha))
     a, b = _cast(a, np_dtype), _cast(b, np_dtype)
@@ -242,8 +244,10 @@ def _check_division(a: Any, b: Any, dtype: Any, kernel: str) -> None:
 
 def _check_alpha(input: Tensor, other: Tensor, alpha: Number) -> _dtype.dtype:
     """The result dtype of add/sub, after PyTorch's checks: broadcasting, then ``alpha`` (stored in that dtype)."""
-    broadcast_shape(input.shape, other.shape)
+    broadcast_shape(input._data.shape, other._data.shape)
     out = _dtype.result_type(input, other)
+    if type(alpha) is int and alpha == 1:  # the default fits every dtype
+        return out
     if isinstance(alpha, (bool, np.bool_)) and out is not _dtype.bool:
         raise RuntimeError("Boolean alpha only supported for Boolean results.")
     if isinstance(alpha, (float, np.floating)) and not out.is_floating_point:
