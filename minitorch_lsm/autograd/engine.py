@@ -164,8 +164,7 @@ def run_backward(roots: Sequence["Tensor"], root_grads: Sequence["Tensor | None"
         backward itself is being differentiated, else a plain array add without tape overhead."""
         if create_graph:
             return a + b
-        with np.errstate(all="ignore"):
-            return Tensor._from_array(a._data + b._data, a.device)
+        return Tensor._from_array(a._data + b._data, a.device)  # under run_backward's errstate
 
     def send(edge: Any, grad: Tensor) -> None:
         if isinstance(edge, Tensor):                       # a leaf: its gradient waits until the end
@@ -180,48 +179,49 @@ def run_backward(roots: Sequence["Tensor"], root_grads: Sequence["Tensor | None"
     previous = _state.grad_enabled
     _state.grad_enabled = create_graph
     try:
-        for i, (root, grad) in enumerate(zip(roots, root_grads)):
-            if grad is not None:
-                seen_outside.add(id(grad._data))
-            grad = _validate_root(root, grad, i)
-            send(root.grad_fn if root.grad_fn is not None else root, grad.detach() if not create_graph else grad)
-        while heap:
-            node = heapq.heappop(heap)[2]
-            grad = node_grads.pop(node)
-            for hook in node._tensor_hooks or ():
-                seen_outside.add(id(grad._data))
-                changed = hook(grad)
-                grad = grad if changed is None else changed
-            if node.retain_grad_hook is not None:  # after the tensor's hooks, as in PyTorch
-                node.retain_grad_hook(grad)
-            for node_hook in node._pre_hooks or ():
-                seen_outside.add(id(grad._data))
-                replaced = node_hook((grad,))
-                grad = grad if replaced is None else replaced[0]
-            if node in wanted_nodes:
-                captured[wanted_nodes[node]] = grad
-            input_grads = run_checked(node, grad) if anomaly else node.backward(grad)
-            if not isinstance(input_grads, tuple):
-                input_grads = (input_grads,)
-            for edge, (shape, dtype), input_grad in zip(node.next_edges, node.input_meta, input_grads):
-                if edge is not None and input_grad is not None:
-                    send(edge, fit_to_input(input_grad, shape, dtype))
-            if not retain_graph:
-                node.release()
-        for leaf, grad in leaf_grads.values():             # a leaf's hooks see its whole gradient, once
-            for hook in leaf._hooks or ():
-                seen_outside.add(id(grad._data))
-                changed = hook(grad)
-                grad = grad if changed is None else changed
-            leaf_grads[id(leaf)] = (leaf, grad)
-        for leaf_id, (leaf, grad) in leaf_grads.items():
-            if capturing:
-                if leaf_id in wanted_leaves:
-                    captured[leaf_id] = grad
-                continue
-            exclusive = id(grad._data) not in seen_outside and not leaf._hooks
-            seen_outside.add(id(grad._data))           # one array is never the .grad of two leaves
-            accumulate_grad(leaf, grad, create_graph=create_graph, exclusive=exclusive)
+        with np.errstate(all="ignore"):  # inf and nan are gradients here, as in torch, not warnings
+            for i, (root, grad) in enumerate(zip(roots, root_grads)):
+                if grad is not None:
+                    seen_outside.add(id(grad._data))
+                grad = _validate_root(root, grad, i)
+                send(root.grad_fn if root.grad_fn is not None else root, grad.detach() if not create_graph else grad)
+            while heap:
+                node = heapq.heappop(heap)[2]
+                grad = node_grads.pop(node)
+                for hook in node._tensor_hooks or ():
+                    seen_outside.add(id(grad._data))
+                    changed = hook(grad)
+                    grad = grad if changed is None else changed
+                if node.retain_grad_hook is not None:  # after the tensor's hooks, as in PyTorch
+                    node.retain_grad_hook(grad)
+                for node_hook in node._pre_hooks or ():
+                    seen_outside.add(id(grad._data))
+                    replaced = node_hook((grad,))
+                    grad = grad if replaced is None else replaced[0]
+                if node in wanted_nodes:
+                    captured[wanted_nodes[node]] = grad
+                input_grads = run_checked(node, grad) if anomaly else node.backward(grad)
+                if not isinstance(input_grads, tuple):
+                    input_grads = (input_grads,)
+                for edge, (shape, dtype), input_grad in zip(node.next_edges, node.input_meta, input_grads):
+                    if edge is not None and input_grad is not None:
+                        send(edge, fit_to_input(input_grad, shape, dtype))
+                if not retain_graph:
+                    node.release()
+            for leaf, grad in leaf_grads.values():             # a leaf's hooks see its whole gradient, once
+                for hook in leaf._hooks or ():
+                    seen_outside.add(id(grad._data))
+                    changed = hook(grad)
+                    grad = grad if changed is None else changed
+                leaf_grads[id(leaf)] = (leaf, grad)
+            for leaf_id, (leaf, grad) in leaf_grads.items():
+                if capturing:
+                    if leaf_id in wanted_leaves:
+                        captured[leaf_id] = grad
+                    continue
+                exclusive = id(grad._data) not in seen_outside and not leaf._hooks
+                seen_outside.add(id(grad._data))           # one array is never the .grad of two leaves
+                accumulate_grad(leaf, grad, create_graph=create_graph, exclusive=exclusive)
     finally:
         _state.grad_enabled = previous
     return captured

@@ -20,6 +20,7 @@ import numpy as np
 from .. import _dtype
 from ..ops.softmax import log_softmax as _log_softmax
 from ..ops._util import as_int as _as_int
+from ..ops.linalg import addmm_linear as _addmm_linear
 from ..ops.unary import relu as _relu
 from ..ops.loss import _dims, check_weight_shape as _check_weight_shape, nll_loss_nd as _nll_loss_nd
 from ..tensor import Tensor
@@ -289,6 +290,11 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         >>> F.linear(torch.tensor([[1., 2.]]), torch.tensor([[1., 1.], [0., 1.]]), torch.tensor([0.5, 0.]))
         tensor([[3.5000, 2.0000]])
     """
+    if bias is not None and isinstance(input, Tensor) and input.ndim >= 1:
+        rows = input if input.ndim == 2 else input.reshape(-1, input.shape[-1])  # as PyTorch: a view, addmm, a view
+        fused = _addmm_linear(rows, weight, bias)
+        if fused is not None:
+            return fused if input.ndim == 2 else fused.view(*input.shape[:-1], fused.shape[-1])
     out = input @ weight.T  # type: ignore[attr-defined]
     return out if bias is None else out + bias
 

@@ -13,7 +13,7 @@ from .. import _device, _dtype
 from ..autograd.function import Function, _check_broadcast
 from ..tensor import Tensor
 from ._elementwise_util import _cast, _xp
-from ._util import as_operand, normalize_dim
+from ._util import as_operand, normalize_dim, select
 from .indexing import Index, IndexAdd
 
 
@@ -214,7 +214,7 @@ class MaskedFill(Function):
     """d masked_fill(x, m, v) = g with the filled positions zeroed"""
 
     def forward(self, x: Any, mask: Any) -> Any:
-        return _xp(x).where(mask, _cast(_xp(x).asarray(self.value), x.dtype), x)
+        return select(mask, _cast(_xp(x).asarray(self.value), x.dtype), x)
 
     def backward(self, grad: Tensor) -> tuple[Tensor, None]:
         return masked_fill(grad, self.mask, 0.0), None

@@ -59,6 +59,43 @@ class MatMul(Function):
         return grad_a, grad_b
 
 
+class Addmm(Function):
+    """out = bias + x @ W^T, ``F.linear`` of a matrix x with a bias, as one node: grad_bias = sum of g's rows,
+    grad_x = g @ W, grad_W = g^T @ x. Each gradient is a fresh array in the input's own layout, so the
+    engine stores W's and the bias's as ``.grad`` without a copy (the composition ``x @ W.T + bias`` gives
+    W a transposed view and the bias a reshaped one, each copied)."""
+
+    keeps_inputs = True
+    node_name = "AddmmBackward0"
+
+    def forward(self, bias: Any, x: Any, weight: Any) -> Any:
+        compute = _dtype.opmath(self.dtype)  # float16 multiplies in float32, then adds the bias, as x @ W.T + b
+        product = _cast(_cast(x, compute) @ _cast(weight, compute).T, self.dtype)
+        return _cast(_cast(product, compute) + _cast(bias, compute), self.dtype)
+
+    def backward(self, grad: Tensor) -> tuple[Tensor | None, Tensor | None, Tensor | None]:
+        need_bias, need_x, need_weight = self.needs_input_grad
+        _, x, weight = self.inputs
+        x, weight, grad = _in_opmath(x, weight, grad)
+        return (grad.sum(0) if need_bias else None, grad @ weight if need_x else None,
+                grad.mT @ x if need_weight else None)
+
+
+def addmm_linear(input: Tensor, weight: Tensor, bias: Tensor) -> Tensor | None:
+    """``bias + input @ weight.T`` as one ``Addmm`` node when the operands are what ``nn.Linear`` passes (a
+    matrix, its weight and a 1-D bias, one dtype, one device, matching sizes); None otherwise, and the
+    caller composes the ops, whose checks give PyTorch's errors."""
+    if not (isinstance(input, Tensor) and isinstance(weight, Tensor) and isinstance(bias, Tensor)):
+        return None
+    if (input.ndim, weight.ndim, bias.ndim) != (2, 2, 1) or not input.dtype.is_floating_point:
+        return None
+    if not input.dtype is weight.dtype is bias.dtype or not input.device == weight.device == bias.device:
+        return None
+    if input._data.shape[1] != weight._data.shape[1] or bias._data.shape[0] not in (1, weight._data.shape[0]):
+        return None
+    return Addmm.apply(bias, input, weight, dtype=input.dtype.np)
+
+
 def _rows(t: Tensor) -> Tensor:
     """``t`` as one matrix: every dim but the last folded into rows."""
     return t.reshape(math.prod(t.shape[:-1]), t.shape[-1])

@@ -16,7 +16,7 @@ from .. import _device, _dtype
 from ..autograd.function import Function
 from ..tensor import Tensor
 from ._elementwise_util import _NUMBER_TYPES, Number, _binary, _cast, _require_tensor, _scalar_of, _xp
-from ._util import as_operand
+from ._util import as_operand, select
 
 
 # ====================================================================== selection
@@ -181,7 +181,7 @@ class Where(Function):
     keeps_inputs = True
 
     def forward(self, condition: Any, a: Any, b: Any) -> Any:
-        return _xp(a).where(condition, _cast(a, self.dtype), _cast(b, self.dtype))
+        return select(condition, _cast(a, self.dtype), _cast(b, self.dtype))
 
     def backward(self, grad: Tensor) -> tuple[None, Tensor, Tensor]:
         condition = self.inputs[0]

@@ -18,7 +18,7 @@ from .. import _dtype
 from ..autograd.function import Function
 from ..tensor import Tensor
 from ._elementwise_util import _cast, _in_opmath, _xp, _zeros_like
-from ._util import float_dtype_for
+from ._util import float_dtype_for, select
 from .selection import where
 
 
@@ -153,7 +153,8 @@ class Relu(UnaryFunction):
     keeps_output = True
 
     def forward(self, x: Any) -> Any:
-        return _xp(x).where(x < 0, 0, x).astype(self.dtype, copy=False)  # keeps -0. and NaN, as torch
+        x = x.astype(self.dtype, copy=False)
+        return select(x < 0, x.dtype.type(0), x)  # keeps -0. and NaN, as torch
 
     def backward(self, grad: Tensor) -> Tensor:
         # PyTorch's threshold_backward selects instead of multiplying by the mask: a NaN x (relu(x) is NaN) passes
