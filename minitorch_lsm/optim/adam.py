@@ -23,8 +23,20 @@ from typing import Any, Iterable
 
 from .. import _creation, _dtype
 from ..ops._elementwise_util import _xp
+from ..ops.elementwise import _add_scaled
 from ..tensor import Tensor
 from .optimizer import Optimizer, check_lr
+
+
+def _lerp(start: Any, end: Any, weight: float) -> Any:
+    """``start + weight * (end - start)`` as PyTorch's lerp kernel: the multiply-add rounded once, and for a
+    weight of 0.5 or more the form ``end - (end - start) * (1 - weight)``, exact at weight 1. float16
+    computes in float32 and rounds once."""
+    compute = _dtype.opmath(start.dtype)
+    w, start, end = compute.type(weight), start.astype(compute, copy=False), end.astype(compute, copy=False)
+    if abs(w) < 0.5:
+        return _add_scaled(start, end - start, w, compute)
+    return _add_scaled(end, end - start, -(compute.type(1) - w), compute)
 
 
 class Adam(Optimizer):
@@ -71,21 +83,29 @@ class Adam(Optimizer):
         state["step"]._data += 1
         step = float(state["step"].item())
         lr, (beta1, beta2), eps, decay = group["lr"], group["betas"], group["eps"], group["weight_decay"]
+        # Each line is one of PyTorch's kernels (mul_, add(alpha=), lerp_, mul_ then addcmul_, sqrt, div,
+        # add_, addcdiv_) and rounds where it rounds. A kernel computes in ``c`` (float32 for float16, with
+        # its scalars in float32) and rounds its result to the parameter's dtype (``rounded``).
+        c, xp = _dtype.opmath(p.dtype), _xp(p)
+
+        def rounded(array: Any) -> Any:
+            return array.astype(p.dtype, copy=False)
+
         if decay != 0:
             if group.get("decoupled_weight_decay", False):
-                p *= 1 - lr * decay
+                p[...] = rounded(p.astype(c, copy=False) * c.type(1 - lr * decay))
             else:
-                g = g + decay * p
-        m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
-        m += (g - m) * (1 - beta1)
-        v *= beta2
-        v += (1 - beta2) * g * g
-        xp = _xp(p)
+                g = _add_scaled(g, p, decay, p.dtype)
+        m, v, g_c = state["exp_avg"]._data, state["exp_avg_sq"]._data, g.astype(c, copy=False)
+        m[...] = _lerp(m, g, 1 - beta1)
+        v[...] = rounded(v.astype(c, copy=False) * c.type(beta2))
+        v[...] = rounded(v.astype(c, copy=False) + c.type(1 - beta2) * g_c * g_c)
         if group["amsgrad"]:
             v = xp.maximum(state["max_exp_avg_sq"]._data, v, out=state["max_exp_avg_sq"]._data)
         step_size = lr / (1 - beta1 ** step)
-        denominator = xp.sqrt(v) / math.sqrt(1 - beta2 ** step) + eps
-        p -= step_size * (m / denominator)
+        root = rounded(xp.sqrt(v.astype(c, copy=False)))
+        denominator = rounded(rounded(root.astype(c, copy=False) / c.type((1 - beta2 ** step) ** 0.5)).astype(c, copy=False) + c.type(eps))
+        p[...] = rounded(p.astype(c, copy=False) + c.type(-step_size) * m.astype(c, copy=False) / denominator.astype(c, copy=False))
 
 
 class AdamW(Adam):

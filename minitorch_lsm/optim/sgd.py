@@ -20,6 +20,8 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
+from .. import _dtype
+from ..ops.elementwise import _add_scaled
 from ..tensor import Tensor
 from .optimizer import Optimizer, check_lr
 
@@ -54,16 +56,19 @@ class SGD(Optimizer):
                                       differentiable=differentiable, fused=fused))
 
     def _update(self, param: Tensor, grad: Any, state: dict[str, Any], group: dict[str, Any]) -> None:
+        # each ``a + alpha * b`` rounds once, as PyTorch's add(alpha=) kernel, which fuses the multiply-add
+        p, dtype = param._data, param._data.dtype
         g = -grad if group["maximize"] else grad
         if group["weight_decay"] != 0:
-            g = g + group["weight_decay"] * param._data
+            g = _add_scaled(g, p, group["weight_decay"], dtype)
         momentum = group["momentum"]
         if momentum != 0:
             buffer = state.get("momentum_buffer")
             if buffer is None:
                 buffer = state["momentum_buffer"] = Tensor._from_array(g.copy(), param.device)
             else:
-                buffer._data *= momentum
-                buffer._data += (1 - group["dampening"]) * g
-            g = g + momentum * buffer._data if group["nesterov"] else buffer._data
-        param._data -= group["lr"] * g
+                compute = _dtype.opmath(dtype)  # float16 multiplies in float32, by momentum in float32
+                decayed = (buffer._data.astype(compute, copy=False) * compute.type(momentum)).astype(dtype, copy=False)
+                buffer._data[...] = _add_scaled(decayed, g, 1 - group["dampening"], dtype)
+            g = _add_scaled(g, buffer._data, momentum, dtype) if group["nesterov"] else buffer._data
+        p[...] = _add_scaled(p, g, -group["lr"], dtype)
