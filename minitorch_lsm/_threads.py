@@ -12,6 +12,7 @@ True
 """
 from __future__ import annotations
 
+import functools
 import os
 import queue
 import threading
@@ -23,6 +24,7 @@ _start_lock = threading.Lock()
 _fork_hook_registered = False
 
 
+@functools.lru_cache(maxsize=None)
 def _cpus_available() -> int:
     try:
         return len(os.sched_getaffinity(0))

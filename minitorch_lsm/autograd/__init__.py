@@ -10,7 +10,7 @@ Examples:
 from __future__ import annotations
 
 import warnings
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import Any, Sequence
 
 from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from .engine import accumulate_grad, run_backward
@@ -19,8 +19,7 @@ from .grad_mode import _state, enable_grad, inference_mode, is_grad_enabled, no_
 from .gradcheck import gradcheck, gradgradcheck
 from .tape import Tape, tape
 
-if TYPE_CHECKING:
-    from ..tensor import Tensor
+from ..tensor import Tensor  # loaded by now: function.py imports it
 
 __all__ = ["backward", "grad", "Function", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode",
            "is_grad_enabled", "gradcheck", "gradgradcheck", "Tape", "tape", "detect_anomaly", "set_detect_anomaly",
@@ -28,8 +27,6 @@ __all__ = ["backward", "grad", "Function", "no_grad", "enable_grad", "set_grad_e
 
 
 def _as_sequence(value: Any) -> list[Any]:
-    from ..tensor import Tensor
-
     if value is None:
         return [None]
     return [value] if isinstance(value, Tensor) else list(value)

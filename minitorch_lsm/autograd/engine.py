@@ -22,18 +22,15 @@ In anomaly mode (``autograd.detect_anomaly``) each backward runs through ``anoma
 from __future__ import annotations
 
 import heapq
-from typing import TYPE_CHECKING, Any, Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
 import numpy as np
 
 from .. import _device
-
 from .anomaly import _anomaly, run_checked
 from .function import Function
+from ..tensor import Tensor  # loaded by now: function.py imports it
 from .grad_mode import _state
-
-if TYPE_CHECKING:
-    from ..tensor import Tensor
 
 __all__ = ["run_backward", "fit_to_input", "accumulate_grad"]
 
@@ -66,9 +63,6 @@ def fit_to_input(grad: "Tensor", shape: tuple[int, ...], dtype: Any) -> "Tensor"
 
 
 def _validate_root(root: "Tensor", grad: "Tensor | None", index: int) -> "Tensor":
-    from ..tensor import Tensor
-    from .. import _creation
-
     if not root.requires_grad:
         raise RuntimeError(f"element {index} of tensors does not require grad and does not have a grad_fn")
     if grad is None:
@@ -76,7 +70,7 @@ def _validate_root(root: "Tensor", grad: "Tensor | None", index: int) -> "Tensor
             raise RuntimeError("grad can be implicitly created only for scalar outputs")
         if not root.dtype.is_floating_point:
             raise RuntimeError(f"grad can be implicitly created only for real scalar outputs but got {root.dtype}")
-        return _creation.ones_like(root)
+        return Tensor._from_array(_device.xp_of(root.device).ones(root._data.shape, root._data.dtype), root.device)
     if not isinstance(grad, Tensor):
         raise TypeError(f"gradient must be a Tensor or None, not {type(grad).__name__}")
     if grad.shape != root.shape:
@@ -109,8 +103,6 @@ def accumulate_grad(leaf: "Tensor", grad: "Tensor", *, create_graph: bool, exclu
         >>> w.grad
         tensor([2., 3.])
     """
-    from ..tensor import Tensor
-
     old = leaf.grad
     if old is None:
         if create_graph:
@@ -147,8 +139,6 @@ def run_backward(roots: Sequence["Tensor"], root_grads: Sequence["Tensor | None"
         >>> found[id(x)], x.grad is None
         (tensor([6.]), True)
     """
-    from ..tensor import Tensor
-
     capturing = capture is not None
     wanted_leaves = {id(t) for t in capture if t.grad_fn is None} if capture is not None else set()
     wanted_nodes = {t.grad_fn: id(t) for t in capture if t.grad_fn is not None} if capture is not None else {}

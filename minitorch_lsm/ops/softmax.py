@@ -160,7 +160,7 @@ def _rowwise(kernel: Any, axis: int, *arrays: Any) -> Any:
                 out[rows] = work
 
     starts = range(0, n, step)
-    pieces = min(_threads.get_num_threads(), len(starts))
+    pieces = 1 if len(starts) == 1 else min(_threads.get_num_threads(), len(starts))
     if pieces == 1:
         _with_row_buffer(first, axis, run_blocks, starts)
         return out
