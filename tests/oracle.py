@@ -3,6 +3,7 @@ libraries, compare results (shape, dtype, values, NaN positions) with torch's de
 compare raised errors (class and message) and recorded warnings.
 
 torch (the real PyTorch, CPU) is the oracle; minitorch inputs may live on cuda, results are compared on cpu.
+What every parity test shares (devices, ``outcome``, ``assert_same_error``, ``to_torch``) is in helpers.py.
 """
 from __future__ import annotations
 
@@ -10,14 +11,10 @@ import warnings
 from typing import Any, Callable
 
 import numpy as np
-import pytest
 import torch
 
 import minitorch_lsm as mt
-
-CUDA = mt.cuda.is_available()
-DEVICES = [pytest.param("cpu", id="cpu"),
-           pytest.param("cuda", id="cuda", marks=pytest.mark.skipif(not CUDA, reason="minitorch_lsm.cuda is not available"))]
+from helpers import CUDA, DEVICES, assert_same_error, np_of, outcome, to_torch  # noqa: F401 - shared
 
 # torch.testing's default (rtol, atol) per dtype
 TOLERANCES = {"float16": (1e-3, 1e-5), "bfloat16": (1.6e-2, 1e-5), "float32": (1.3e-6, 1e-5), "float64": (1e-7, 1e-7)}
@@ -53,10 +50,6 @@ def pair(array: Any, dtype: str | None = None, device: str = "cpu", requires_gra
     return mt_tensor(array, dtype, device, requires_grad), th_tensor(array, dtype, requires_grad)
 
 
-def to_torch(t: mt.Tensor) -> torch.Tensor:
-    return torch.from_numpy(np.array(t.detach().cpu().numpy(), copy=True))
-
-
 def assert_close(actual: Any, expected: Any, rtol: float | None = None, atol: float | None = None,
                  what: str = "result", check_device: str | None = None) -> None:
     """``actual`` (minitorch) equals ``expected`` (torch) in shape, dtype and values (NaN where NaN)."""
@@ -74,25 +67,6 @@ def assert_close(actual: Any, expected: Any, rtol: float | None = None, atol: fl
         atol = default[1] if atol is None else atol
     torch.testing.assert_close(to_torch(actual), expected.detach().cpu(), rtol=rtol, atol=atol, equal_nan=True,
                                check_dtype=True, msg=lambda m: f"{what}: {m}")
-
-
-def outcome(call: Callable[[], Any]) -> tuple[Any, BaseException | None]:
-    try:
-        return call(), None
-    except Exception as error:  # noqa: BLE001 - comparing errors is the point
-        return None, error
-
-
-def assert_same_error(mt_call: Callable[[], Any], th_call: Callable[[], Any]) -> BaseException:
-    """Both calls raise the same exception class with the same message; returns torch's error."""
-    with pytest.raises(Exception) as expected:
-        th_call()
-    with pytest.raises(Exception) as actual:
-        mt_call()
-    assert type(actual.value) is type(expected.value), \
-        f"{type(actual.value).__name__}({actual.value}) != {type(expected.value).__name__}({expected.value})"
-    assert str(actual.value) == str(expected.value), f"message {str(actual.value)!r} != {str(expected.value)!r}"
-    return expected.value
 
 
 def same_outcome(mt_call: Callable[[], Any], th_call: Callable[[], Any]) -> tuple[Any, Any]:
@@ -129,7 +103,3 @@ def silently(call: Callable[[], Any]) -> Any:
 def grad_like(shape: tuple[int, ...], dtype: str, seed: int = 0) -> np.ndarray:
     """A random upstream gradient, the same for both libraries."""
     return np.random.default_rng(seed).standard_normal(shape).astype(dtype)
-
-
-def np_of(t: torch.Tensor) -> np.ndarray:
-    return t.detach().cpu().numpy()
