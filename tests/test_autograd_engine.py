@@ -685,3 +685,18 @@ def test_grad_of_grad_is_not_tracked_without_create_graph() -> None:
         (x * x).sum().backward()
         assert not x.grad.requires_grad and x.grad.grad_fn is None
     assert to_torch(x.grad).tolist() == [2.0, 4.0]
+
+
+def test_a_sum_passed_on_by_backward_is_not_added_into_in_place() -> None:
+    """The engine adds gradients in place into sums it made itself. ``s``'s summed gradient is passed on,
+    as it is, by the Add's backward to both ``a`` and ``b``; ``a`` later gets ``c``'s gradient too, which
+    must not be added into the array ``b`` also holds."""
+    def run(lib):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        a, b = x * 2, x * 3
+        c = a * 5
+        s = a + b
+        (s * 1 + s * 1 + c).sum().backward()
+        return x.grad.tolist()
+
+    assert run(mt) == run(torch) == [20.0, 20.0]

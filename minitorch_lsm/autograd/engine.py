@@ -22,6 +22,7 @@ In anomaly mode (``autograd.detect_anomaly``) each backward runs through ``anoma
 from __future__ import annotations
 
 import heapq
+import weakref
 from typing import Any, Iterable, Sequence
 
 import numpy as np
@@ -149,12 +150,22 @@ def run_backward(roots: Sequence["Tensor"], root_grads: Sequence["Tensor | None"
     seen_outside: set[int] = set()  # arrays that someone else may hold: given by the caller or shown to a hook
     anomaly = _anomaly.enabled
 
+    sums: dict[int, weakref.ref] = {}  # the sums made below, which nobody else has seen: they may grow in place
+
     def total(a: Tensor, b: Tensor) -> Tensor:
         """Two gradients for the same place (same shape and dtype): a recorded add only when the
-        backward itself is being differentiated, else a plain array add without tape overhead."""
+        backward itself is being differentiated, else a plain array add without tape overhead, into
+        ``a`` itself when ``a`` is a sum made here."""
         if create_graph:
             return a + b
-        return Tensor._from_array(a._data + b._data, a.device)  # under run_backward's errstate
+        made_here = sums.get(id(a))
+        if made_here is not None and made_here() is a:  # (an id alone may be a freed sum's, reused)
+            _device.xp_of(a.device).add(a._data, b._data, out=a._data)  # under run_backward's errstate
+            return a
+        array = a._data + b._data
+        out = Tensor._from_array(np.asarray(array) if isinstance(array, np.generic) else array, a.device)  # 0-d
+        sums[id(out)] = weakref.ref(out)
+        return out
 
     def send(edge: Any, grad: Tensor) -> None:
         if isinstance(edge, Tensor):                       # a leaf: its gradient waits until the end
@@ -178,6 +189,7 @@ def run_backward(roots: Sequence["Tensor"], root_grads: Sequence["Tensor | None"
             while heap:
                 node = heapq.heappop(heap)[2]
                 grad = node_grads.pop(node)
+                sums.pop(id(grad), None)  # handed out from here on (backward may pass it on as it is)
                 for hook in node._tensor_hooks or ():
                     seen_outside.add(id(grad._data))
                     changed = hook(grad)
