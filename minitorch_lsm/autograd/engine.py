@@ -71,7 +71,10 @@ def _validate_root(root: "Tensor", grad: "Tensor | None", index: int) -> "Tensor
             raise RuntimeError("grad can be implicitly created only for scalar outputs")
         if not root.dtype.is_floating_point:
             raise RuntimeError(f"grad can be implicitly created only for real scalar outputs but got {root.dtype}")
-        return Tensor._from_array(_device.xp_of(root.device).ones(root._data.shape, root._data.dtype), root.device)
+        if root.device.type == "cpu":
+            return Tensor._from_array(np.ones(root._data.shape, root._data.dtype), root.device)
+        with _device.on_device(root.device):  # CuPy allocates on the current device
+            return Tensor._from_array(_device.xp_of(root.device).ones(root._data.shape, root._data.dtype), root.device)
     if not isinstance(grad, Tensor):
         raise TypeError(f"gradient must be a Tensor or None, not {type(grad).__name__}")
     if grad.shape != root.shape:
