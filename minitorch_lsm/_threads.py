@@ -12,6 +12,7 @@ True
 """
 from __future__ import annotations
 
+import contextvars
 import functools
 import os
 import queue
@@ -93,7 +94,9 @@ def _start_workers(count: int) -> None:
 
 def run_in_parallel(tasks: Sequence[Callable[[], None]]) -> None:
     """Run each task once, the first in the calling thread and the others in worker threads at the same
-    time; return when all have finished, raising the first error any of them raised."""
+    time; return when all have finished, raising the first error any of them raised. Each worker runs its
+    task in a copy of the caller's context, so NumPy's ``errstate`` there (kept in a context variable)
+    holds in the workers too."""
     if len(tasks) <= 1:
         for task in tasks:
             task()
@@ -101,7 +104,7 @@ def run_in_parallel(tasks: Sequence[Callable[[], None]]) -> None:
     _start_workers(len(tasks) - 1)
     done: queue.SimpleQueue = queue.SimpleQueue()
     for inbox, task in zip(_workers, tasks[1:]):
-        inbox.put((task, done))
+        inbox.put((functools.partial(contextvars.copy_context().run, task), done))
     errors = []
     try:
         tasks[0]()

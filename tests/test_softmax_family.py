@@ -599,3 +599,25 @@ def test_the_thread_count_does_not_change_a_bit(name, dtype):
     finally:
         mt.set_num_threads(before)
     assert results[0] == results[1] == results[2]
+
+
+@pytest.mark.filterwarnings("error")
+@pytest.mark.parametrize("name", ["log_softmax", "softmax"])
+def test_non_finite_rows_in_every_block_and_thread_warn_nothing(name):
+    """NumPy's errstate lives in a context variable: the worker threads must run under the caller's, or
+    an inf or nan row in a block a worker computes warns (it did). Values and gradients match torch."""
+    rng = np.random.default_rng(9)
+    x = rng.normal(size=(3000, 500)).astype(np.float32)
+    for row in (0, 1499, 2999):  # one in each block
+        x[row] = -np.inf
+        x[row + (1 if row < 2999 else -1), 7] = np.nan
+        x[row + (2 if row < 2999 else -2), 3] = np.inf
+    g = rng.normal(size=x.shape).astype(np.float32)
+    results = []
+    for lib, functional in ((mt, F), (torch, TF)):
+        leaf = lib.tensor(x, requires_grad=True)
+        out = getattr(functional, name)(leaf, dim=1)
+        out.backward(lib.tensor(g))
+        results.append((out.detach().numpy(), leaf.grad.numpy()))
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1.3e-6, atol=1e-5, equal_nan=True)
