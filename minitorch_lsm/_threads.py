@@ -51,6 +51,9 @@ def get_num_threads() -> int:
 def set_num_threads(n: int) -> None:
     """Use ``n`` threads for CPU work that is split into pieces; ``n`` must be a positive int.
 
+    Here that work is the row-wise softmax kernels on large arrays; matrix products run in NumPy's BLAS,
+    which keeps its own thread count (PyTorch's setting covers both).
+
     Examples:
         >>> import minitorch_lsm as torch
         >>> torch.set_num_threads(0)
