@@ -69,7 +69,11 @@ def set_num_threads(n: int) -> None:
     _num_threads = n
 
 
+_in_worker = threading.local()  # .active: this thread is one of the workers
+
+
 def _worker(inbox: queue.SimpleQueue) -> None:
+    _in_worker.active = True
     while True:
         task, done = inbox.get()
         try:
@@ -99,8 +103,9 @@ def run_in_parallel(tasks: Sequence[Callable[[], None]]) -> None:
     """Run each task once, the first in the calling thread and the others in worker threads at the same
     time; return when all have finished, raising the first error any of them raised. Each worker runs its
     task in a copy of the caller's context, so NumPy's ``errstate`` there (kept in a context variable)
-    holds in the workers too."""
-    if len(tasks) <= 1:
+    holds in the workers too. Called from a worker, it runs the tasks one after another (a worker waiting
+    for its own inbox would wait for ever)."""
+    if len(tasks) <= 1 or getattr(_in_worker, "active", False):
         for task in tasks:
             task()
         return

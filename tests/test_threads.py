@@ -81,3 +81,17 @@ def test_a_forked_child_starts_its_own_workers() -> None:
         os.waitpid(pid, 0)
         pytest.fail("the forked child hung waiting for its parent's worker threads")
     assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+
+
+def test_a_task_that_runs_tasks_in_parallel_does_not_deadlock() -> None:
+    ran = []
+
+    def nested(i: int) -> None:
+        _threads.run_in_parallel([lambda: ran.append((i, 0)), lambda: ran.append((i, 1))])
+
+    outer = threading.Thread(target=_threads.run_in_parallel, args=([lambda: nested(0), lambda: nested(1)],),
+                             daemon=True)
+    outer.start()
+    outer.join(timeout=10)  # a deadlock fails the test instead of hanging the suite
+    assert not outer.is_alive(), "run_in_parallel called from a worker deadlocked"
+    assert sorted(ran) == [(0, 0), (0, 1), (1, 0), (1, 1)]
