@@ -149,6 +149,9 @@ def _rowwise(kernel: Any, axis: int, *arrays: Any) -> Any:
         return out
     n, dtype = first.shape[0], _compute_dtype(first)
     step = n if axis == 0 or out.size <= _BLOCK or xp is not np else max(1, _BLOCK * n // out.size)
+    if step == n and out.dtype == dtype:  # one block, no rounding: the kernel writes the result directly
+        _with_row_buffer(first, axis, kernel, out, *arrays, axis)
+        return out
 
     def run_blocks(starts: range) -> None:
         for start in starts:
