@@ -20,6 +20,7 @@ import numpy as np
 from .. import _dtype
 from ..ops.softmax import log_softmax as _log_softmax
 from ..ops._util import as_int as _as_int
+from ..ops._util import broadcast_shape as _broadcast_shape
 from ..ops.linalg import addmm_linear as _addmm_linear
 from ..ops.unary import relu as _relu
 from ..ops.loss import _dims, check_weight_shape as _check_weight_shape, nll_loss_nd as _nll_loss_nd
@@ -282,7 +283,9 @@ def relu(input: Tensor, inplace: bool = False) -> Tensor:
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
-    """``input @ weight.T + bias``.
+    """``input @ weight.T + bias``, by PyTorch's route: a matrix input, or any contiguous input with a 1-D
+    bias (flattened to rows and back), is one ``addmm`` (``AddmmBackward0``); otherwise a matmul then
+    the bias added.
 
     Examples:
         >>> import minitorch_lsm as torch
@@ -290,13 +293,25 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         >>> F.linear(torch.tensor([[1., 2.]]), torch.tensor([[1., 1.], [0., 1.]]), torch.tensor([0.5, 0.]))
         tensor([[3.5000, 2.0000]])
     """
-    if bias is not None and isinstance(input, Tensor) and input.ndim >= 1:
-        rows = input if input.ndim == 2 else input.reshape(-1, input.shape[-1])  # as PyTorch: a view, addmm, a view
-        fused = _addmm_linear(rows, weight, bias)
-        if fused is not None:
-            return fused if input.ndim == 2 else fused.view(*input.shape[:-1], fused.shape[-1])
-    out = input @ weight.T  # type: ignore[attr-defined]
-    return out if bias is None else out + bias
+    for position, (name, value) in enumerate((("input", input), ("weight", weight), ("bias", bias)), start=1):
+        if not isinstance(value, Tensor) and (value is not None or name != "bias"):
+            raise TypeError(f"linear(): argument '{name}' (position {position}) must be Tensor, not "
+                            f"{type(value).__name__}")
+    if input.ndim == 0 or weight.ndim == 0:
+        raise RuntimeError(f"both arguments to linear need to be at least 1D, but they are {input.ndim}D and "
+                           f"{weight.ndim}D")
+    if bias is not None and (input.ndim == 2 or (bias.ndim == 1 and input.is_contiguous())):
+        # PyTorch's route: one addmm, on the input flattened to rows (a view) and back
+        rows = input if input.ndim == 2 else input.reshape(-1, input.shape[-1])
+        out = _addmm_linear(bias, rows, weight)
+        return out if input.ndim == 2 else out.view(*input.shape[:-1], out.shape[-1])
+    out = input @ weight.t()
+    if bias is None:
+        return out
+    shape = _broadcast_shape(tuple(out.shape), tuple(bias.shape))
+    if shape != tuple(out.shape):  # PyTorch adds the bias in place into the product
+        raise RuntimeError(f"output with shape {list(out.shape)} doesn't match the broadcast shape {list(shape)}")
+    return out + bias
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:

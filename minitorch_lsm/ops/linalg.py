@@ -60,10 +60,10 @@ class MatMul(Function):
 
 
 class Addmm(Function):
-    """out = bias + x @ W^T, ``F.linear`` of a matrix x with a bias, as one node: grad_bias = sum of g's rows,
-    grad_x = g @ W, grad_W = g^T @ x. Each gradient is a fresh array in the input's own layout, so the
-    engine stores W's and the bias's as ``.grad`` without a copy (the composition ``x @ W.T + bias`` gives
-    W a transposed view and the bias a reshaped one, each copied)."""
+    """out = bias + x @ W^T, ``F.linear`` of a matrix x with a bias, as one node: grad_x = g @ W,
+    grad_W = g^T @ x, grad_bias = g summed over what the bias was broadcast along (its rows for a 1-D
+    bias). Each gradient is a fresh array in its input's layout, so the engine stores W's and the bias's
+    as ``.grad`` without a copy (through ``x @ W.T + bias`` W's would be a transposed view)."""
 
     keeps_inputs = True
     node_name = "AddmmBackward0"
@@ -75,24 +75,31 @@ class Addmm(Function):
 
     def backward(self, grad: Tensor) -> tuple[Tensor | None, Tensor | None, Tensor | None]:
         need_bias, need_x, need_weight = self.needs_input_grad
-        _, x, weight = self.inputs
+        bias, x, weight = self.inputs
         x, weight, grad = _in_opmath(x, weight, grad)
-        return (grad.sum(0) if need_bias else None, grad @ weight if need_x else None,
-                grad.mT @ x if need_weight else None)
+        grad_bias = None
+        if need_bias:  # a (C) bias: the row sum; any other shape: the engine sums the broadcast dims
+            grad_bias = grad.sum(0) if bias.shape == grad.shape[1:] else grad
+        return grad_bias, grad @ weight if need_x else None, grad.mT @ x if need_weight else None
 
 
-def addmm_linear(input: Tensor, weight: Tensor, bias: Tensor) -> Tensor | None:
-    """``bias + input @ weight.T`` as one ``Addmm`` node when the operands are what ``nn.Linear`` passes (a
-    matrix, its weight and a 1-D bias, one dtype, one device, matching sizes); None otherwise, and the
-    caller composes the ops, whose checks give PyTorch's errors."""
-    if not (isinstance(input, Tensor) and isinstance(weight, Tensor) and isinstance(bias, Tensor)):
-        return None
-    if (input.ndim, weight.ndim, bias.ndim) != (2, 2, 1) or not input.dtype.is_floating_point:
-        return None
-    if not input.dtype is weight.dtype is bias.dtype or not input.device == weight.device == bias.device:
-        return None
-    if input._data.shape[1] != weight._data.shape[1] or bias._data.shape[0] not in (1, weight._data.shape[0]):
-        return None
+def addmm_linear(bias: Tensor, input: Tensor, weight: Tensor) -> Tensor:
+    """``bias + input @ weight.t()`` for a matrix ``input``, with the checks of PyTorch's ``addmm``
+    (``weight.t()`` being its ``mat2``), in its order."""
+    if weight.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {weight.ndim}D")
+    if weight.ndim != 2:
+        raise RuntimeError(f"mat2 must be a matrix, got {weight.ndim}-D tensor")
+    for name, other in (("self", bias), ("mat1", input)):
+        if other.dtype is not weight.dtype:
+            raise RuntimeError(f"{name} and mat2 must have the same dtype, but got {_dtype.torch_name(other.dtype)} and "
+                               f"{_dtype.torch_name(weight.dtype)}")
+    (n, k), (m, k2) = input.shape, weight.shape
+    if k != k2:
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({n}x{k} and {k2}x{m})")
+    bias.expand(n, m)  # raises PyTorch's message for a bias that does not broadcast to the result
+    if input.dtype is _dtype.bool:
+        raise NotImplementedError("\"addmm_impl_cpu_\" not implemented for 'Bool'")
     return Addmm.apply(bias, input, weight, dtype=input.dtype.np)
 
 
