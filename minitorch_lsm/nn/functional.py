@@ -21,6 +21,7 @@ from .. import _dtype
 from ..ops.softmax import log_softmax as _log_softmax
 from ..ops._util import as_int as _as_int
 from ..ops._util import broadcast_shape as _broadcast_shape
+from ..ops._elementwise_util import _require_tensor
 from ..ops.linalg import addmm_linear as _addmm_linear
 from ..ops.unary import relu as _relu
 from ..ops.loss import _dims, check_weight_shape as _check_weight_shape, nll_loss_nd as _nll_loss_nd
@@ -279,6 +280,7 @@ def relu(input: Tensor, inplace: bool = False) -> Tensor:
         >>> F.relu(torch.tensor([-1., 2.]))
         tensor([0., 2.])
     """
+    _require_tensor(input, "relu", "input", 1)
     return input.relu_() if inplace else _relu(input)  # type: ignore[attr-defined]
 
 
@@ -294,9 +296,8 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         tensor([[3.5000, 2.0000]])
     """
     for position, (name, value) in enumerate((("input", input), ("weight", weight), ("bias", bias)), start=1):
-        if not isinstance(value, Tensor) and (value is not None or name != "bias"):
-            raise TypeError(f"linear(): argument '{name}' (position {position}) must be Tensor, not "
-                            f"{type(value).__name__}")
+        if value is not None or name != "bias":
+            _require_tensor(value, "linear", name, position)
     if input.ndim == 0 or weight.ndim == 0:
         raise RuntimeError(f"both arguments to linear need to be at least 1D, but they are {input.ndim}D and "
                            f"{weight.ndim}D")
@@ -315,7 +316,9 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
-    """Zero each element with probability ``p`` and scale the rest by ``1 / (1 - p)`` (training only).
+    """Zero each element with probability ``p`` and scale the rest by ``1 / (1 - p)`` (training only):
+    ``input * noise`` with ``noise = bernoulli(1 - p) / (1 - p)``, in place with ``inplace=True``. Out of
+    training, with ``p = 0`` or with no elements it returns ``input`` itself, as PyTorch does.
 
     Examples:
         >>> import minitorch_lsm as torch
@@ -323,16 +326,21 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
         >>> F.dropout(torch.ones(4), p=0.5, training=False)
         tensor([1., 1., 1., 1.])
     """
+    from .._creation import zeros
     from .._random import rand_like
 
+    _require_tensor(input, "dropout", "input", 1)
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-    if not training or p == 0.0:
+    if not training or p == 0.0 or input.numel() == 0:
         return input
     if p == 1.0:
-        return input * 0.0
-    keep = rand_like(input, dtype=input.dtype) >= p
-    return input * keep / (1.0 - p)
+        noise = zeros((), dtype=input.dtype, device=input.device)
+    elif not input.dtype.is_floating_point:  # PyTorch's noise is divided by 1 - p in the input's dtype
+        raise RuntimeError(f"result type Float can't be cast to the desired output type {_dtype.torch_name(input.dtype)}")
+    else:
+        noise = (rand_like(input, dtype=input.dtype) >= p).to(input.dtype) / (1.0 - p)
+    return input.mul_(noise) if inplace else input * noise
 
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
@@ -349,5 +357,14 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
 
     if tensor.dtype is not _dtype.int64:
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
-    classes = int(tensor.max().item()) + 1 if num_classes == -1 else num_classes  # type: ignore[attr-defined]
-    return (tensor.unsqueeze(-1) == arange(classes, device=tensor.device)).long()  # type: ignore[attr-defined]
+    if tensor.numel() == 0 and num_classes == -1:
+        raise RuntimeError("Can not infer total number of classes from empty tensor.")
+    if tensor.numel():
+        if int(tensor.min().item()) < 0:  # type: ignore[attr-defined]
+            raise RuntimeError("Class values must be non-negative.")
+        largest = int(tensor.max().item())  # type: ignore[attr-defined]
+        if num_classes == -1:
+            num_classes = largest + 1
+        elif largest >= num_classes:
+            raise RuntimeError("Class values must be smaller than num_classes.")
+    return (tensor.unsqueeze(-1) == arange(num_classes, device=tensor.device)).long()  # type: ignore[attr-defined]
