@@ -139,9 +139,21 @@ def test_add_sub_alpha_checks_and_wrapping(call):
     check_both(lambda lib: eval(call))
 
 
+@pytest.fixture
+def torch_on_one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.mark.parametrize("size", [4000, 150_016])  # 150,016: more than two blocks of the wide computation
 @pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
-def test_add_alpha_rounds_once_like_torchs_fused_kernel(dtype, rng):
-    a, b = rng.standard_normal(4000) * 10, rng.standard_normal(4000) * 3
+def test_add_alpha_rounds_once_like_torchs_fused_kernel(dtype, size, rng, torch_on_one_thread):
+    """torch's vectorised loop fuses the multiply-add; the scalar loop at the end of each thread's share of
+    the elements does not (there it rounds twice). On one thread, with a size that is a multiple of the
+    vector width, every element goes through the fused loop."""
+    a, b = rng.standard_normal(size) * 10, rng.standard_normal(size) * 3
     for alpha in (0.1, 3.3, -0.7):
         mt_out = mt.add(mt.tensor(a, dtype=getattr(mt, dtype)), mt.tensor(b, dtype=getattr(mt, dtype)), alpha=alpha)
         torch_out = torch.add(torch.tensor(a, dtype=getattr(torch, dtype)), torch.tensor(b, dtype=getattr(torch, dtype)),
