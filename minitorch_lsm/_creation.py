@@ -366,14 +366,14 @@ def linspace(start: Any, end: Any, steps: int, *, dtype: Any = None, device: Any
 def _linspace_values(start: Any, end: Any, steps: int, dt: _dtype.dtype) -> np.ndarray:
     """PyTorch's ``linspace_kernel``: the bounds in the dtype, ``step`` in the dtype (float64 for integers)."""
     if steps <= 1:
-        return np.full(steps, start).astype(dt.np) if dt.is_floating_point else \
+        return _dtype.cast(np.full(steps, start), dt.np) if dt.is_floating_point else \
             np.full(steps, np.asarray(start).astype(dt.np), dtype=dt.np)
     k = np.arange(steps)
     first = k < steps // 2
     back = steps - 1 - k
     if dt is _dtype.float16:  # Half arithmetic: every operation is rounded to float16
         f16, f32 = np.float16, np.float32
-        lo, hi = f16(start), f16(end)
+        lo, hi = (_dtype.cast(np.float64(bound), np.float16) for bound in (start, end))
         step = f16(f32(f16(f32(hi) - f32(lo))) / f32(f16(steps - 1)))
         offset = (f32(step) * k.astype(f16).astype(f32)).astype(f16).astype(f32)
         back_offset = (f32(step) * back.astype(f16).astype(f32)).astype(f16).astype(f32)

@@ -84,7 +84,9 @@ def _worker(inbox: queue.SimpleQueue) -> None:
 
 
 def _forget_workers_after_fork() -> None:
-    _workers.clear()  # a forked child has none of its parent's threads
+    global _start_lock
+    _workers.clear()  # a forked child has none of its parent's threads,
+    _start_lock = threading.Lock()  # and a lock one of them held would stay held
 
 
 def _start_workers(count: int) -> None:

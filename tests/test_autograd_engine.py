@@ -700,3 +700,47 @@ def test_a_sum_passed_on_by_backward_is_not_added_into_in_place() -> None:
         return x.grad.tolist()
 
     assert run(mt) == run(torch) == [20.0, 20.0]
+
+
+def test_a_gradient_someone_else_holds_is_copied_into_grad() -> None:
+    """A hook that returns a tensor it keeps, or a backward that returns a saved input: ``.grad`` must be a
+    copy, or the next backward's in-place accumulation changes the held tensor (torch checks the use count)."""
+    for lib in (mt, torch):
+        held = lib.tensor([10.0, 20.0])
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        for _ in range(2):
+            y = x.clone()
+            y.register_hook(lambda g: held)
+            y.sum().backward()
+        assert held.tolist() == [10.0, 20.0] and x.grad.tolist() == [20.0, 40.0]
+
+    class PassSaved(mt.autograd.Function):
+        keeps_inputs = True
+
+        def forward(self, x, w):
+            return x * w
+
+        def backward(self, grad):
+            return self.inputs[1], None
+
+    w, x = mt.tensor([5.0, 6.0]), mt.tensor([1.0, 2.0], requires_grad=True)
+    for _ in range(2):
+        PassSaved.apply(x, w).sum().backward()
+    assert w.tolist() == [5.0, 6.0] and x.grad.tolist() == [10.0, 12.0]
+
+
+def test_a_fresh_gradient_becomes_grad_without_a_copy() -> None:
+    made = []
+
+    class Twice(mt.autograd.Function):
+        def forward(self, x):
+            return x * 2
+
+        def backward(self, grad):
+            out = grad * 2
+            made.append(id(out._data))  # an id, not a reference: the engine must see no other holder
+            return out
+
+    x = mt.ones(3, requires_grad=True)
+    Twice.apply(x).sum().backward()
+    assert id(x.grad._data) == made[0]

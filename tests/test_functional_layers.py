@@ -39,6 +39,11 @@ CASES: dict[str, Callable[[Any], Any]] = {
     "one_hot of a 0-d tensor": lambda lib: lib.nn.functional.one_hot(lib.tensor(1), 3),
     "one_hot, 0 classes": lambda lib: lib.nn.functional.one_hot(lib.tensor([0]), 0),
     "one_hot, -2 classes": lambda lib: lib.nn.functional.one_hot(lib.tensor([0]), -2),
+    "one_hot of nothing, 0 classes": lambda lib: lib.nn.functional.one_hot(lib.tensor([], dtype=lib.int64), 0),
+    "one_hot of nothing, -2 classes": lambda lib: lib.nn.functional.one_hot(lib.tensor([], dtype=lib.int64), -2),
+    "dropout p = nan": lambda lib: lib.nn.functional.dropout(lib.ones(2), float("nan")),
+    "Dropout(nan)": lambda lib: lib.nn.Dropout(float("nan"))(lib.ones(2)),
+    "Dropout(2)": lambda lib: lib.nn.Dropout(2.0),
 }
 
 

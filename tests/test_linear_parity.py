@@ -19,7 +19,8 @@ SHAPES = [((3, 4), (5, 4), (5,), False), ((3, 4), (5, 4), (1,), False), ((3, 4),
           ((3, 4), (5, 4), (3, 5), False), ((3, 4), (5, 4), (3, 1), False), ((3, 4), (5, 4), None, False),
           ((4,), (5, 4), (5,), False), ((4,), (5, 4), None, False), ((2, 3, 4), (5, 4), (5,), False),
           ((2, 3, 4), (5, 4), (5,), True), ((2, 3, 4), (5, 4), (3, 5), False), ((2, 2, 3, 4), (5, 4), (5,), False),
-          ((2, 3, 4), (5, 4), None, False), ((0, 4), (5, 4), (5,), False), ((2, 0, 4), (5, 4), (5,), False)]
+          ((2, 3, 4), (5, 4), None, False), ((0, 4), (5, 4), (5,), False), ((2, 0, 4), (5, 4), (5,), False),
+          ((2, 3, 4), (5, 4), (1, 5), False)]  # 1-D once squeezed: the addmm route
 
 
 def _inputs(lib: Any, shapes: tuple, dtype: str) -> list[Any]:
@@ -73,6 +74,19 @@ ERRORS = {
     "input a list": lambda lib: lib.nn.functional.linear([1.0, 2.0], lib.ones(3, 2)),
     "weight a list": lambda lib: lib.nn.functional.linear(lib.ones(2), [[1.0, 2.0]]),
     "bias a list": lambda lib: lib.nn.functional.linear(lib.ones(2), lib.ones(3, 2), [1.0, 2.0, 3.0]),
+    "3-D input, bias (1, 1, 5)": lambda lib: lib.nn.functional.linear(lib.ones(2, 3, 4), lib.ones(5, 4), lib.ones(1, 1, 5)),
+    "3-D input, bias (5, 1)": lambda lib: lib.nn.functional.linear(lib.ones(2, 3, 4), lib.ones(5, 4), lib.ones(5, 1)),
+    "non-contiguous bias": lambda lib: lib.nn.functional.linear(lib.ones(2, 3, 4, requires_grad=True), lib.ones(5, 4),
+                                                                lib.arange(10.0)[::2]).grad_fn.name(),
+    "float64 bias added in place": lambda lib: lib.nn.functional.linear(lib.ones(2, 3, 4), lib.ones(5, 4),
+                                                                        lib.ones(3, 5, dtype=lib.float64)),
+    "float64 bias, non-contiguous input": lambda lib: lib.nn.functional.linear(
+        lib.ones(2, 4, 3).transpose(1, 2), lib.ones(5, 4), lib.ones(5, dtype=lib.float64)),
+    "int64 input, float bias": lambda lib: lib.nn.functional.linear(
+        lib.ones(2, 3, 4, dtype=lib.int64), lib.ones(5, 4, dtype=lib.int64), lib.ones(3, 5)),
+    "float16 rounds once": lambda lib: lib.nn.functional.linear(
+        lib.tensor([[1.0, 1.0]], dtype=lib.float16), lib.tensor([[2048.0, 1.0]], dtype=lib.float16),
+        lib.tensor([1.0], dtype=lib.float16)),
     "int64": lambda lib: lib.nn.functional.linear(lib.ones(3, 4, dtype=lib.int64), lib.ones(5, 4, dtype=lib.int64),
                                                   lib.ones(5, dtype=lib.int64)),
 }

@@ -340,6 +340,10 @@ FLOAT64_TO_FLOAT16 = {
     "setitem": lambda lib, v: _set_each(lib.zeros(len(v), dtype=lib.float16), v),
     "masked_fill": lambda lib, v: lib.stack([lib.zeros(1, dtype=lib.float16).masked_fill(lib.tensor([True]), float(e))
                                              for e in v]),
+    "add_ of float64 into float16": lambda lib, v: lib.zeros(len(v), dtype=lib.float16).add_(lib.tensor(v)),
+    "linspace": lambda lib, v: lib.stack([lib.linspace(float(e), float(e), 1, dtype=lib.float16)[0] for e in v]),
+    "sum(dtype=float16)": lambda lib, v: lib.stack([lib.tensor([float(e)], dtype=lib.float64).sum(dtype=lib.float16)
+                                                    for e in v]),
     "where with a python float": lambda lib, v: lib.stack([lib.where(lib.tensor(True), lib.zeros((), dtype=lib.float16),
                                                                      float(e)) for e in v]),
 }

@@ -83,6 +83,38 @@ def test_a_forked_child_starts_its_own_workers() -> None:
     assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
 
 
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_child_forked_while_another_thread_holds_the_start_lock_can_start_workers() -> None:
+    holding, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with _threads._start_lock:
+            holding.set()
+            release.wait(10)
+
+    holder = threading.Thread(target=hold, daemon=True)
+    holder.start()
+    holding.wait(10)
+    pid = os.fork()
+    if pid == 0:  # the holder thread does not exist here; its lock must not stay held
+        try:
+            _threads.run_in_parallel([lambda: None, lambda: None])
+        finally:
+            os._exit(0)
+    release.set()
+    holder.join(10)
+    for _ in range(200):
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        time.sleep(0.05)
+    else:
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+        pytest.fail("the forked child hung on the start lock its parent's thread held")
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+
+
 def test_a_task_that_runs_tasks_in_parallel_does_not_deadlock() -> None:
     ran = []
 

@@ -22,6 +22,7 @@ In anomaly mode (``autograd.detect_anomaly``) each backward runs through ``anoma
 from __future__ import annotations
 
 import heapq
+import sys
 import weakref
 from typing import Any, Iterable, Sequence
 
@@ -88,6 +89,15 @@ def _owns_memory(array: Any) -> bool:
     """True for an array with its own writable memory (not a view, not a read-only broadcast)."""
     flags = array.flags
     return bool(flags.owndata) and bool(getattr(flags, "writeable", True))  # CuPy arrays have no read-only flag
+
+
+def _held_only_here(grad: "Tensor") -> bool:
+    """True when no one but the engine refers to ``grad`` or its array, as PyTorch's AccumulateGrad checks
+    a gradient's use count before taking it as ``.grad``: a hook or a custom backward may return a tensor
+    it keeps (a saved input, a global), and ``.grad`` then grows in place. References to ``grad``: the
+    engine's ``leaf_grads`` entry, its loop variable and this call's argument, plus ``getrefcount``'s own;
+    to the array: ``grad`` and ``getrefcount``'s argument."""
+    return sys.getrefcount(grad) <= 4 and sys.getrefcount(grad._data) <= 2
 
 
 def accumulate_grad(leaf: "Tensor", grad: "Tensor", *, create_graph: bool, exclusive: bool) -> None:
@@ -213,6 +223,7 @@ def run_backward(roots: Sequence["Tensor"], root_grads: Sequence["Tensor | None"
                         send(edge, fit_to_input(input_grad, shape, dtype))
                 if not retain_graph:
                     node.release()
+            input_grads = input_grad = changed = replaced = None  # (their references would count as holders)
             for leaf, grad in leaf_grads.values():             # a leaf's hooks see its whole gradient, once
                 for hook in leaf._hooks or ():
                     seen_outside.add(id(grad._data))
@@ -224,7 +235,7 @@ def run_backward(roots: Sequence["Tensor"], root_grads: Sequence["Tensor | None"
                     if leaf_id in wanted_leaves:
                         captured[leaf_id] = grad
                     continue
-                exclusive = id(grad._data) not in seen_outside and not leaf._hooks
+                exclusive = id(grad._data) not in seen_outside and not leaf._hooks and _held_only_here(grad)
                 seen_outside.add(id(grad._data))           # one array is never the .grad of two leaves
                 accumulate_grad(leaf, grad, create_graph=create_graph, exclusive=exclusive)
     finally:

@@ -20,7 +20,6 @@ import numpy as np
 from .. import _dtype
 from ..ops.softmax import log_softmax as _log_softmax
 from ..ops._util import as_int as _as_int
-from ..ops._util import broadcast_shape as _broadcast_shape
 from ..ops._elementwise_util import _require_tensor
 from ..ops.linalg import addmm_linear as _addmm_linear
 from ..ops.unary import relu as _relu
@@ -301,18 +300,18 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if input.ndim == 0 or weight.ndim == 0:
         raise RuntimeError(f"both arguments to linear need to be at least 1D, but they are {input.ndim}D and "
                            f"{weight.ndim}D")
-    if bias is not None and (input.ndim == 2 or (bias.ndim == 1 and input.is_contiguous())):
+    if bias is not None and (input.ndim == 2 or (_vector_like(bias) and input.is_contiguous())):
         # PyTorch's route: one addmm, on the input flattened to rows (a view) and back
         rows = input if input.ndim == 2 else input.reshape(-1, input.shape[-1])
         out = _addmm_linear(bias, rows, weight)
         return out if input.ndim == 2 else out.view(*input.shape[:-1], out.shape[-1])
     out = input @ weight.t()
-    if bias is None:
-        return out
-    shape = _broadcast_shape(tuple(out.shape), tuple(bias.shape))
-    if shape != tuple(out.shape):  # PyTorch adds the bias in place into the product
-        raise RuntimeError(f"output with shape {list(out.shape)} doesn't match the broadcast shape {list(shape)}")
-    return out + bias
+    return out if bias is None else out.add_(bias)  # in place, as PyTorch: the product's shape and dtype stay
+
+
+def _vector_like(bias: Tensor) -> bool:
+    """PyTorch's test for the flattened addmm route: a contiguous bias that is 1-D, or 1-D once squeezed."""
+    return (bias.ndim == 1 or bias.squeeze().ndim == 1) and bias.is_contiguous()
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
@@ -330,8 +329,10 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     from .._random import rand_like
 
     _require_tensor(input, "dropout", "input", 1)
-    if not 0.0 <= p <= 1.0:
+    if p < 0.0 or p > 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if p != p:  # nan passes PyTorch's Python check and fails in its kernel
+        raise RuntimeError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0.0 or input.numel() == 0:
         return input
     if p == 1.0:
@@ -357,7 +358,7 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
 
     if tensor.dtype is not _dtype.int64:
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
-    if tensor.numel() == 0 and num_classes == -1:
+    if tensor.numel() == 0 and num_classes <= 0:
         raise RuntimeError("Can not infer total number of classes from empty tensor.")
     if tensor.numel():
         if int(tensor.min().item()) < 0:  # type: ignore[attr-defined]

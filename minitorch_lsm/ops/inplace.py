@@ -80,7 +80,7 @@ def modify(self: Tensor, compute: Callable[[Tensor], Tensor], others: tuple[Any,
     if recording:
         result = result.to(self.dtype)
     try:
-        self._data[...] = result._data
+        self._data[...] = _dtype.cast(result._data, self._data.dtype)  # float64 -> float16 through float32
     except ValueError:
         raise RuntimeError("unsupported operation: more than one element of the written-to tensor refers to a single "
                            "memory location. Please clone() the tensor before performing the operation.") from None

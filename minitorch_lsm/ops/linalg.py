@@ -69,9 +69,8 @@ class Addmm(Function):
     node_name = "AddmmBackward0"
 
     def forward(self, bias: Any, x: Any, weight: Any) -> Any:
-        compute = _dtype.opmath(self.dtype)  # float16 multiplies in float32, then adds the bias, as x @ W.T + b
-        product = _cast(_cast(x, compute) @ _cast(weight, compute).T, self.dtype)
-        return _cast(_cast(product, compute) + _cast(bias, compute), self.dtype)
+        compute = _dtype.opmath(self.dtype)  # float16 multiplies and adds the bias in float32, rounded once
+        return _cast(_cast(x, compute) @ _cast(weight, compute).T + _cast(bias, compute), self.dtype)
 
     def backward(self, grad: Tensor) -> tuple[Tensor | None, Tensor | None, Tensor | None]:
         need_bias, need_x, need_weight = self.needs_input_grad

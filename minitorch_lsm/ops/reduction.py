@@ -112,7 +112,7 @@ class Sum(Reduction):
 
     def reduce(self, xp: Any, x: Any) -> Any:
         acc = np.float32 if self.dtype == np.float16 else self.dtype  # float16 adds up in float32, as in PyTorch
-        total = xp.sum(x.astype(self.dtype, copy=False), axis=self.axes, keepdims=self.keepdim, dtype=acc)
+        total = xp.sum(_dtype.cast(x, self.dtype), axis=self.axes, keepdims=self.keepdim, dtype=acc)
         return total.astype(self.dtype, copy=False)
 
     def backward(self, grad: Tensor) -> Tensor:
