@@ -12,6 +12,7 @@ Examples:
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 import numpy as np
@@ -159,7 +160,7 @@ def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
         return data.to(device=device or data.device, dtype=dtype or data.dtype)
     if isinstance(data, np.ndarray) and (dtype is None or _dtype.as_dtype(dtype).np == data.dtype) and \
             _device.as_device(device).type == "cpu":
-        return Tensor._from_array(data, _device.CPU)
+        return from_numpy(data)
     return tensor(data, dtype=dtype, device=device)
 
 
@@ -175,6 +176,11 @@ def from_numpy(array: np.ndarray) -> Tensor:
     if not isinstance(array, np.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(array).__name__})")
     _dtype.from_numpy_dtype(array.dtype)
+    if not array.flags.writeable:  # PyTorch's warning; here writes then raise instead of being undefined
+        warnings.warn("The given NumPy array is not writable, and PyTorch does not support non-writable tensors. "
+                      "This means writing to this tensor will result in undefined behavior. You may want to copy the "
+                      "array to protect its data or make it writable before converting it to a tensor. This type of "
+                      "warning will be suppressed for the rest of this program.", UserWarning, stacklevel=2)
     return Tensor._from_array(array, _device.CPU)
 
 

@@ -413,3 +413,23 @@ def test_a_failed_save_writes_nothing(tmp_path: Any) -> None:
     with pytest.raises(TypeError):
         mt.save([mt.ones(1), {1, 2}], buffer)
     assert buffer.getvalue() == b""
+
+
+def test_read_only_memory_warns_like_torch_and_refuses_writes_clearly() -> None:
+    """torch warns on a non-writable array and then writes into it (undefined behaviour); we warn the same
+    and refuse the write with a message naming the cause. An optimizer step then changes nothing."""
+    array = np.ones(3, np.float32)
+    array.flags.writeable = False
+    with pytest.warns(UserWarning, match="The given NumPy array is not writable, and PyTorch does not support"):
+        t = mt.from_numpy(array)  # torch's text (torch itself warns once per process, so it is not re-run here)
+    with pytest.raises(RuntimeError, match="read-only"):
+        t.add_(1)
+    assert array.tolist() == [1.0, 1.0, 1.0]
+    writable = mt.nn.Parameter(mt.ones(3))
+    with pytest.warns(UserWarning):
+        read_only = mt.nn.Parameter(mt.from_numpy(array))
+    writable.grad, read_only.grad = mt.ones(3), mt.ones(3)
+    for optimizer in (mt.optim.SGD([writable, read_only], lr=0.1), mt.optim.Adam([writable, read_only])):
+        with pytest.raises(RuntimeError, match="parameter 1 of param_groups\\[0\\] has read-only memory"):
+            optimizer.step()
+        assert writable.tolist() == [1.0, 1.0, 1.0] and not optimizer.state

@@ -79,6 +79,8 @@ def modify(self: Tensor, compute: Callable[[Tensor], Tensor], others: tuple[Any,
         raise RuntimeError(f"output with shape {list(self.shape)} doesn't match the broadcast shape {list(result.shape)}")
     if recording:
         result = result.to(self.dtype)
+    if not getattr(self._data.flags, "writeable", True) and not _overlaps(self._data):
+        raise RuntimeError(_READ_ONLY)  # (an expanded view is read-only too; it gets PyTorch's message below)
     try:
         self._data[...] = _dtype.cast(result._data, self._data.dtype)  # float64 -> float16 through float32
     except ValueError:
@@ -135,6 +137,15 @@ def _replace_where(mask: Any, value: Any, s: Tensor) -> Tensor:
     v = as_operand(value, s)
     v = Tensor._from_array(_dtype.cast(v._data, s.dtype.np), s.device) if v._wrapped else v.to(s.dtype)
     return selection.where(Tensor._from_array(mask, s.device), v, s)
+
+
+_READ_ONLY = ("the tensor's memory is read-only (a non-writable NumPy array given to from_numpy or as_tensor); "
+              "clone() it, or copy the array, before writing to it")
+
+
+def _overlaps(array: Any) -> bool:
+    """True for an array whose elements share memory along some dim (a stride of 0: ``expand``)."""
+    return any(stride == 0 and size > 1 for stride, size in zip(array.strides, array.shape))
 
 
 def add_(self: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:

@@ -176,6 +176,9 @@ class Optimizer:
                                        "nothing was updated")
                 if grad.device != p.device:
                     raise RuntimeError(f"{where} is on {p.device} but its .grad is on {grad.device}; nothing was updated")
+                if not getattr(p._data.flags, "writeable", True):
+                    raise RuntimeError(f"{where} has read-only memory (a non-writable NumPy array given to "
+                                       "from_numpy); nothing was updated")
                 for key, value in self.state.get(p, {}).items():
                     if isinstance(value, Tensor) and key != "step" and value.shape != p.shape:
                         raise RuntimeError(f"{where} has shape {list(p.shape)} but its optimizer state '{key}' has "
