@@ -62,6 +62,20 @@ def test_an_error_in_a_worker_reaches_the_caller_after_all_finish() -> None:
     assert finished.count("again") == 2
 
 
+def _assert_child_exits_cleanly(pid: int, hang: str) -> None:
+    """Wait up to 10 s for a forked child; one that hangs is killed and fails the test."""
+    for _ in range(200):
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        time.sleep(0.05)
+    else:
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+        pytest.fail(f"the forked child hung {hang}")
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+
+
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 def test_a_forked_child_starts_its_own_workers() -> None:
     _threads.run_in_parallel([lambda: None, lambda: None])  # the parent has a worker
@@ -71,16 +85,7 @@ def test_a_forked_child_starts_its_own_workers() -> None:
             _threads.run_in_parallel([lambda: None, lambda: None])
         finally:
             os._exit(0 if len(_threads._workers) == 1 else 1)
-    for _ in range(200):  # up to 10 s; a child that hangs is killed and fails the test
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            break
-        time.sleep(0.05)
-    else:
-        os.kill(pid, 9)
-        os.waitpid(pid, 0)
-        pytest.fail("the forked child hung waiting for its parent's worker threads")
-    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+    _assert_child_exits_cleanly(pid, "waiting for its parent's worker threads")
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
@@ -103,16 +108,7 @@ def test_a_child_forked_while_another_thread_holds_the_start_lock_can_start_work
             os._exit(0)
     release.set()
     holder.join(10)
-    for _ in range(200):
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            break
-        time.sleep(0.05)
-    else:
-        os.kill(pid, 9)
-        os.waitpid(pid, 0)
-        pytest.fail("the forked child hung on the start lock its parent's thread held")
-    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+    _assert_child_exits_cleanly(pid, "on the start lock its parent's thread held")
 
 
 def test_a_task_that_runs_tasks_in_parallel_does_not_deadlock() -> None:
