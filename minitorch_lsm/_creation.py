@@ -160,7 +160,7 @@ def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
         return data.to(device=device or data.device, dtype=dtype or data.dtype)
     if isinstance(data, np.ndarray) and (dtype is None or _dtype.as_dtype(dtype).np == data.dtype) and \
             _device.as_device(device).type == "cpu":
-        return from_numpy(data)
+        return _sharing(data, stacklevel=3)
     return tensor(data, dtype=dtype, device=device)
 
 
@@ -176,11 +176,21 @@ def from_numpy(array: np.ndarray) -> Tensor:
     if not isinstance(array, np.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(array).__name__})")
     _dtype.from_numpy_dtype(array.dtype)
-    if not array.flags.writeable:  # PyTorch's warning; here writes then raise instead of being undefined
+    return _sharing(array, stacklevel=3)
+
+
+_read_only_warned = [False]  # PyTorch warns once per program
+
+
+def _sharing(array: np.ndarray, stacklevel: int) -> Tensor:
+    """A cpu tensor over ``array``'s memory; a non-writable array warns, once, as PyTorch does (here writes
+    to it then raise, where PyTorch's are undefined)."""
+    if not array.flags.writeable and not _read_only_warned[0]:
+        _read_only_warned[0] = True
         warnings.warn("The given NumPy array is not writable, and PyTorch does not support non-writable tensors. "
                       "This means writing to this tensor will result in undefined behavior. You may want to copy the "
                       "array to protect its data or make it writable before converting it to a tensor. This type of "
-                      "warning will be suppressed for the rest of this program.", UserWarning, stacklevel=2)
+                      "warning will be suppressed for the rest of this program.", UserWarning, stacklevel=stacklevel)
     return Tensor._from_array(array, _device.CPU)
 
 

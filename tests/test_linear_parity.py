@@ -20,7 +20,8 @@ SHAPES = [((3, 4), (5, 4), (5,), False), ((3, 4), (5, 4), (1,), False), ((3, 4),
           ((4,), (5, 4), (5,), False), ((4,), (5, 4), None, False), ((2, 3, 4), (5, 4), (5,), False),
           ((2, 3, 4), (5, 4), (5,), True), ((2, 3, 4), (5, 4), (3, 5), False), ((2, 2, 3, 4), (5, 4), (5,), False),
           ((2, 3, 4), (5, 4), None, False), ((0, 4), (5, 4), (5,), False), ((2, 0, 4), (5, 4), (5,), False),
-          ((2, 3, 4), (5, 4), (1, 5), False)]  # 1-D once squeezed: the addmm route
+          ((2, 3, 4), (5, 4), (1, 5), False),  # 1-D once squeezed: the addmm route
+          ((2, 3, 0), (5, 0), (5,), False), ((0,), (5, 0), (5,), False)]  # no features: rows of zeros
 
 
 def _inputs(lib: Any, shapes: tuple, dtype: str) -> list[Any]:

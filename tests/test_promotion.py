@@ -344,6 +344,8 @@ FLOAT64_TO_FLOAT16 = {
     "linspace": lambda lib, v: lib.stack([lib.linspace(float(e), float(e), 1, dtype=lib.float16)[0] for e in v]),
     "sum(dtype=float16)": lambda lib, v: lib.stack([lib.tensor([float(e)], dtype=lib.float64).sum(dtype=lib.float16)
                                                     for e in v]),
+    "prod(dtype=float16)": lambda lib, v: lib.stack([lib.tensor([float(e)], dtype=lib.float64).prod(dtype=lib.float16)
+                                                     for e in v]),
     "where with a python float": lambda lib, v: lib.stack([lib.where(lib.tensor(True), lib.zeros((), dtype=lib.float16),
                                                                      float(e)) for e in v]),
 }

@@ -15,7 +15,7 @@ import pytest
 import torch
 
 import minitorch_lsm as mt
-from helpers import assert_same, assert_same_error, outcome, to_torch
+from helpers import assert_same, assert_same_error, check_both, outcome, to_torch
 
 LIBS = pytest.mark.parametrize("lib", [mt, torch], ids=["minitorch", "torch"])
 inf, nan = float("inf"), float("nan")
@@ -539,3 +539,10 @@ def test_integer_sum_of_a_float_tensor_is_fine_without_grad() -> None:
         assert_same(mt.tensor([1.5, 2.5], requires_grad=True).sum(dtype=mt.int64),
                     torch.tensor([1.5, 2.5], requires_grad=True).sum(dtype=torch.int64))
     assert to_torch(mt.ones(2).sum()).item() == 2.0
+
+
+@pytest.mark.parametrize("source", ["float32", "float64", "int64"])
+def test_a_float16_mean_of_wider_input_sums_in_float32(source: str) -> None:
+    """mean(dtype=float16) does not round the input to float16 first: 70000 would be inf there."""
+    check_both(lambda lib: lib.tensor([70000, 0, 3], dtype=getattr(lib, source)).mean(dtype=lib.float16))
+    check_both(lambda lib: lib.tensor([[1, 2], [3, 70000]], dtype=getattr(lib, source)).mean(1, dtype=lib.float16))

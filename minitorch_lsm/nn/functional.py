@@ -302,7 +302,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
                            f"{weight.ndim}D")
     if bias is not None and (input.ndim == 2 or (_vector_like(bias) and input.is_contiguous())):
         # PyTorch's route: one addmm, on the input flattened to rows (a view) and back
-        rows = input if input.ndim == 2 else input.reshape(-1, input.shape[-1])
+        rows = input if input.ndim == 2 else input.reshape(math.prod(input.shape[:-1]), input.shape[-1])
         out = _addmm_linear(bias, rows, weight)
         return out if input.ndim == 2 else out.view(*input.shape[:-1], out.shape[-1])
     out = input @ weight.t()
@@ -356,6 +356,8 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     """
     from .._creation import arange
 
+    if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)):
+        raise TypeError(f"one_hot(): argument 'num_classes' (position 2) must be int, not {type(num_classes).__name__}")
     if tensor.dtype is not _dtype.int64:
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
     if tensor.numel() == 0 and num_classes <= 0:
@@ -368,4 +370,5 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
             num_classes = largest + 1
         elif largest >= num_classes:
             raise RuntimeError("Class values must be smaller than num_classes.")
+    num_classes = int(num_classes)
     return (tensor.unsqueeze(-1) == arange(num_classes, device=tensor.device)).long()  # type: ignore[attr-defined]

@@ -27,6 +27,8 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+import numpy as np
+
 from .. import _device, _dtype
 from ..autograd.function import Function
 from ..autograd.views import ViewInfo, replay_view
@@ -79,8 +81,8 @@ def modify(self: Tensor, compute: Callable[[Tensor], Tensor], others: tuple[Any,
         raise RuntimeError(f"output with shape {list(self.shape)} doesn't match the broadcast shape {list(result.shape)}")
     if recording:
         result = result.to(self.dtype)
-    if not getattr(self._data.flags, "writeable", True) and not _overlaps(self._data):
-        raise RuntimeError(_READ_ONLY)  # (an expanded view is read-only too; it gets PyTorch's message below)
+    if read_only_memory(self._data):
+        raise RuntimeError(_READ_ONLY)
     try:
         self._data[...] = _dtype.cast(result._data, self._data.dtype)  # float64 -> float16 through float32
     except ValueError:
@@ -143,9 +145,14 @@ _READ_ONLY = ("the tensor's memory is read-only (a non-writable NumPy array give
               "clone() it, or copy the array, before writing to it")
 
 
-def _overlaps(array: Any) -> bool:
-    """True for an array whose elements share memory along some dim (a stride of 0: ``expand``)."""
-    return any(stride == 0 and size > 1 for stride, size in zip(array.strides, array.shape))
+def read_only_memory(array: Any) -> bool:
+    """True when ``array``'s memory itself is read-only (a non-writable NumPy array given to ``from_numpy``),
+    not just the view: ``expand``'s broadcast views are read-only over writable memory."""
+    if getattr(array.flags, "writeable", True):  # CuPy arrays have no such flag
+        return False
+    while isinstance(array.base, np.ndarray):
+        array = array.base
+    return not array.flags.writeable
 
 
 def add_(self: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:

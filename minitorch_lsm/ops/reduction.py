@@ -137,7 +137,7 @@ class Prod(Reduction):
     keeps_inputs = keeps_output = True
 
     def reduce(self, xp: Any, x: Any) -> Any:
-        return xp.prod(x, axis=self.axes, keepdims=self.keepdim, dtype=self.dtype)
+        return xp.prod(_dtype.cast(x, self.dtype), axis=self.axes, keepdims=self.keepdim, dtype=self.dtype)
 
     def backward(self, grad: Tensor) -> Tensor:
         # PyTorch's choice, which decides the values at inf and nan: divide unless x (all of it) has a zero
@@ -288,7 +288,9 @@ def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = 
     if not out.is_floating_point:
         raise RuntimeError(f"mean(): could not infer output dtype. {'Input' if dtype is None else 'Optional'} dtype "
                            f"must be either a floating point or complex dtype. Got: {_dtype.torch_name(out)}")
-    return _reduce(Mean, input.to(out), dim, keepdim, "mean", dtype=out.np,
+    # a float16 mean of wider input sums that input in float32 (PyTorch's accumulate type), not in float16
+    source = input.to(_dtype.float32) if out is _dtype.float16 and input.dtype is not out else input.to(out)
+    return _reduce(Mean, source, dim, keepdim, "mean", dtype=out.np,
                    node_name="MeanBackward0" if dim is None else "MeanBackward1")
 
 

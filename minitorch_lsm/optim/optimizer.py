@@ -21,6 +21,7 @@ from typing import Any, Callable, ClassVar, Iterable
 import numpy as np
 
 from ..autograd.grad_mode import no_grad
+from ..ops.inplace import read_only_memory
 from ..tensor import Tensor
 
 required = object()  # marks a hyperparameter that has no default (SGD's lr in old PyTorch)
@@ -176,7 +177,7 @@ class Optimizer:
                                        "nothing was updated")
                 if grad.device != p.device:
                     raise RuntimeError(f"{where} is on {p.device} but its .grad is on {grad.device}; nothing was updated")
-                if not getattr(p._data.flags, "writeable", True):
+                if read_only_memory(p._data):
                     raise RuntimeError(f"{where} has read-only memory (a non-writable NumPy array given to "
                                        "from_numpy); nothing was updated")
                 for key, value in self.state.get(p, {}).items():
