@@ -78,9 +78,11 @@ def _worker(inbox: queue.SimpleQueue) -> None:
         task, done = inbox.get()
         try:
             task()
-            done.put(None)
-        except BaseException as error:  # handed to the caller, which raises it
-            done.put(error)
+            error = None
+        except BaseException as raised:  # handed to the caller, which raises it
+            error = raised
+        task = None  # hold nothing of the caller's while waiting (the engine counts who holds a gradient)
+        done.put(error)
 
 
 def _forget_workers_after_fork() -> None:

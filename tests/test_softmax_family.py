@@ -621,3 +621,22 @@ def test_non_finite_rows_in_every_block_and_thread_warn_nothing(name):
         results.append((out.detach().numpy(), leaf.grad.numpy()))
     for ours, theirs in zip(*results):
         np.testing.assert_allclose(ours, theirs, rtol=1.3e-6, atol=1e-5, equal_nan=True)
+
+
+def test_a_gradient_from_the_threaded_kernels_becomes_grad_without_a_copy(monkeypatch):
+    """The worker threads must not keep references to a result: the engine takes a gradient as ``.grad``
+    only when nothing else holds it, and a worker's leftover task did (a 500 MB copy at (4096, 32000))."""
+    from minitorch_lsm.autograd import engine
+
+    taken, accumulate = [], engine.accumulate_grad
+    monkeypatch.setattr(engine, "accumulate_grad",
+                        lambda leaf, grad, **kw: (taken.append(kw["exclusive"]), accumulate(leaf, grad, **kw)))
+    before = mt.get_num_threads()
+    try:
+        mt.set_num_threads(2)
+        x = mt.tensor(np.random.default_rng(3).normal(size=(3000, 500)), dtype=mt.float32, requires_grad=True)
+        F.log_softmax(x, dim=1).backward(mt.ones(3000, 500))
+        F.nll_loss(F.log_softmax(x, dim=1), mt.zeros(3000, dtype=mt.int64)).backward()
+    finally:
+        mt.set_num_threads(before)
+    assert taken == [True, True]
