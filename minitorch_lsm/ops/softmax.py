@@ -54,7 +54,7 @@ _FLOAT16, _FLOAT32 = np.dtype(np.float16), np.dtype(np.float32)
 
 # ---------------------------------------------------------------------- the kernels, on raw arrays
 # Each kernel writes one formula into ``out`` (a buffer in the compute dtype) with in-place ufuncs and
-# makes no temporary larger than one block (see ``_blockwise``): on the CPU the time goes to these
+# makes no temporary larger than one block (see ``_rowwise``): on the CPU the time goes to these
 # passes over memory, so the fewer the better. docs/performance.md has the measurements.
 
 def _max(x: Any, axis: int) -> Any:
@@ -98,7 +98,7 @@ def _log_softmax_kernel(out: Any, x: Any, axis: int) -> None:
     large logits (PyTorch's kernel keeps the same order)"""
     xp = _xp(x)
     xp.subtract(x, _max(x, axis), out=out)
-    total = _sum(xp.exp(out), axis)  # the only temporary: one block of exp (see _blockwise)
+    total = _sum(xp.exp(out), axis)  # the only temporary: one block of exp (see _rowwise)
     out -= xp.log(total, out=total)
 
 

@@ -18,7 +18,6 @@ Examples:
 """
 from __future__ import annotations
 
-import math
 from typing import Any, Iterable
 
 from .. import _creation, _dtype
