@@ -2,8 +2,8 @@
 pieces of NumPy work over that many threads.
 
 NumPy releases the GIL inside its loops, so plain Python threads run ufuncs on separate cores. Handing a
-piece of work to a sleeping thread costs tens of microseconds, so callers use this only for arrays large
-enough to take milliseconds (the row-wise softmax kernels above a few million elements,
+piece of work to a sleeping thread costs 50-250 microseconds here, so callers use this only for arrays
+large enough to take about a millisecond (the row-wise softmax kernels on two or more 2 MiB blocks,
 docs/performance.md). The threads start on the first call that needs them, never at import.
 
 >>> import minitorch_lsm as torch

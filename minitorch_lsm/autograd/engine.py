@@ -72,8 +72,6 @@ def _validate_root(root: "Tensor", grad: "Tensor | None", index: int) -> "Tensor
             raise RuntimeError("grad can be implicitly created only for scalar outputs")
         if not root.dtype.is_floating_point:
             raise RuntimeError(f"grad can be implicitly created only for real scalar outputs but got {root.dtype}")
-        if root.device.type == "cpu":
-            return Tensor._from_array(np.ones(root._data.shape, root._data.dtype), root.device)
         with _device.on_device(root.device):  # CuPy allocates on the current device
             return Tensor._from_array(_device.xp_of(root.device).ones(root._data.shape, root._data.dtype), root.device)
     if not isinstance(grad, Tensor):

@@ -79,6 +79,13 @@ def _add_scaled(a: Any, b: Any, alpha: Number, np_dtype: Any, sign: int = 1) -> 
     return _cast(_cast(a, wide) + scale.astype(wide) * _cast(b, wide), np_dtype)
 
 
+def _scaled(a: Any, factor: Number) -> Any:
+    """``a * factor`` as PyTorch's multiply by a Python number: in ``opmath`` (float16 in float32, the
+    factor in that type too) and rounded once to ``a``'s dtype."""
+    compute = _dtype.opmath(a.dtype)
+    return (a.astype(compute, copy=False) * compute.type(factor)).astype(a.dtype, copy=False)
+
+
 _WIDE_BLOCK = 1 << 16  # elements: one wide buffer of 512 KiB, reused while it stays in the cache
 
 

@@ -138,8 +138,8 @@ def _rowwise(kernel: Any, axis: int, *arrays: Any) -> Any:
     whole rows, and each block makes its few passes while it is still in the cache. Two or more blocks
     are shared out, in contiguous runs, over ``get_num_threads()`` threads (a smaller array is not worth
     waking a thread for); every row is computed as it would be in one thread, so the result does not
-    depend on the thread count. float16
-    is computed in float32, a block at a time, and rounded once into the result."""
+    depend on the thread count. float16 is computed in float32, a block at a time, and rounded once into
+    the result."""
     first = arrays[0]
     if first.ndim == 0:
         return _rowwise(kernel, axis, *(a.reshape(1) for a in arrays)).reshape(())

@@ -22,7 +22,7 @@ from typing import Any, Iterable
 
 from .. import _creation, _dtype
 from ..ops._elementwise_util import _xp
-from ..ops.elementwise import _add_scaled
+from ..ops.elementwise import _add_scaled, _scaled
 from ..tensor import Tensor
 from .optimizer import Optimizer, check_lr
 
@@ -87,24 +87,28 @@ class Adam(Optimizer):
         # its scalars in float32) and rounds its result to the parameter's dtype (``rounded``).
         c, xp = _dtype.opmath(p.dtype), _xp(p)
 
+        def wide(array: Any) -> Any:
+            return array.astype(c, copy=False)
+
         def rounded(array: Any) -> Any:
             return array.astype(p.dtype, copy=False)
 
         if decay != 0:
             if group.get("decoupled_weight_decay", False):
-                p[...] = rounded(p.astype(c, copy=False) * c.type(1 - lr * decay))
+                p[...] = _scaled(p, 1 - lr * decay)
             else:
                 g = _add_scaled(g, p, decay, p.dtype)
-        m, v, g_c = state["exp_avg"]._data, state["exp_avg_sq"]._data, g.astype(c, copy=False)
+        m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
         m[...] = _lerp(m, g, 1 - beta1)
-        v[...] = rounded(v.astype(c, copy=False) * c.type(beta2))
-        v[...] = rounded(v.astype(c, copy=False) + c.type(1 - beta2) * g_c * g_c)
+        v[...] = _scaled(v, beta2)
+        g_c = wide(g)
+        v[...] = rounded(wide(v) + c.type(1 - beta2) * g_c * g_c)
         if group["amsgrad"]:
             v = xp.maximum(state["max_exp_avg_sq"]._data, v, out=state["max_exp_avg_sq"]._data)
         step_size = lr / (1 - beta1 ** step)
-        root = rounded(xp.sqrt(v.astype(c, copy=False)))
-        denominator = rounded(rounded(root.astype(c, copy=False) / c.type((1 - beta2 ** step) ** 0.5)).astype(c, copy=False) + c.type(eps))
-        p[...] = rounded(p.astype(c, copy=False) + c.type(-step_size) * m.astype(c, copy=False) / denominator.astype(c, copy=False))
+        root = rounded(xp.sqrt(wide(v)))
+        denominator = rounded(wide(rounded(wide(root) / c.type((1 - beta2 ** step) ** 0.5))) + c.type(eps))
+        p[...] = rounded(wide(p) + c.type(-step_size) * wide(m) / wide(denominator))
 
 
 class AdamW(Adam):

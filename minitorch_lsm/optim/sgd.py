@@ -20,8 +20,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from .. import _dtype
-from ..ops.elementwise import _add_scaled
+from ..ops.elementwise import _add_scaled, _scaled
 from ..tensor import Tensor
 from .optimizer import Optimizer, check_lr
 
@@ -67,8 +66,6 @@ class SGD(Optimizer):
             if buffer is None:
                 buffer = state["momentum_buffer"] = Tensor._from_array(g.copy(), param.device)
             else:
-                compute = _dtype.opmath(dtype)  # float16 multiplies in float32, by momentum in float32
-                decayed = (buffer._data.astype(compute, copy=False) * compute.type(momentum)).astype(dtype, copy=False)
-                buffer._data[...] = _add_scaled(decayed, g, 1 - group["dampening"], dtype)
+                buffer._data[...] = _add_scaled(_scaled(buffer._data, momentum), g, 1 - group["dampening"], dtype)
             g = _add_scaled(g, buffer._data, momentum, dtype) if group["nesterov"] else buffer._data
         p[...] = _add_scaled(p, g, -group["lr"], dtype)
