@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["device", "xp_of", "as_device", "array_device", "move"]
+__all__ = ["device", "xp_of", "as_device", "array_device", "move", "call_quietly"]
 
 
 class device:  # noqa: N801 - mirrors torch.device
@@ -146,6 +146,37 @@ def array_device(array: Any) -> device:
     if isinstance(array, (np.ndarray, np.generic)):
         return CPU
     return device("cuda", int(array.device.id))
+
+
+try:  # NumPy 2 keeps the floating-point error settings in one context variable
+    from numpy._core._ufunc_config import _extobj_contextvar, _make_extobj
+    _IGNORE_ALL: Any = _make_extobj(all="ignore")
+except ImportError:  # NumPy 1.x
+    _extobj_contextvar = None
+
+
+def call_quietly(function: Any, *args: Any) -> Any:
+    """``function(*args)`` with NumPy's floating-point warnings off, as ``with np.errstate(all="ignore")``:
+    inf and nan are results in PyTorch, not warnings (CuPy never warns).
+
+    Every op runs its forward this way, so the cost matters: on NumPy 2 this sets the context variable
+    behind ``errstate`` to a settings object made once (0.3 us), where ``errstate`` builds a new one each
+    time (1 us).
+
+    Examples:
+        >>> import numpy as np
+        >>> from minitorch_lsm import _device
+        >>> _device.call_quietly(np.divide, np.ones(1), 0.0)
+        array([inf])
+    """
+    if _extobj_contextvar is None:
+        with np.errstate(all="ignore"):
+            return function(*args)
+    token = _extobj_contextvar.set(_IGNORE_ALL)
+    try:
+        return function(*args)
+    finally:
+        _extobj_contextvar.reset(token)
 
 
 def on_device(dev: device) -> contextlib.AbstractContextManager[Any]:

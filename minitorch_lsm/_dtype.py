@@ -242,7 +242,10 @@ def result_type(*operands: Any) -> dtype:
         torch.uint8
     """
     first = getattr(operands[0], "dtype", None)
-    if all(getattr(op, "_wrapped", True) is False and op.dtype is first for op in operands):
+    for op in operands:
+        if getattr(op, "_wrapped", True) is not False or op.dtype is not first:
+            break
+    else:
         return first  # tensors of one dtype: nothing to promote
     groups: list[dtype | None] = [None, None, None]  # dimensioned, zero-dim, wrapped numbers
     for op in operands:

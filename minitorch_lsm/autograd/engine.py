@@ -171,7 +171,7 @@ def run_backward(roots: Sequence["Tensor"], root_grads: Sequence["Tensor | None"
             return a + b
         made_here = sums.get(id(a))
         if made_here is not None and made_here() is a:  # (an id alone may be a freed sum's, reused)
-            _device.xp_of(a.device).add(a._data, b._data, out=a._data)  # under run_backward's errstate
+            a._data += b._data  # in place (NumPy or CuPy), under run_backward's errstate
             return a
         array = a._data + b._data
         out = Tensor._from_array(np.asarray(array) if isinstance(array, np.generic) else array, a.device)  # 0-d
@@ -217,8 +217,11 @@ def run_backward(roots: Sequence["Tensor"], root_grads: Sequence["Tensor | None"
                 if not isinstance(input_grads, tuple):
                     input_grads = (input_grads,)
                 for edge, (shape, dtype), input_grad in zip(node.next_edges, node.input_meta, input_grads):
-                    if edge is not None and input_grad is not None:
-                        send(edge, fit_to_input(input_grad, shape, dtype))
+                    if edge is None or input_grad is None:
+                        continue
+                    if input_grad._data.shape != shape or input_grad.dtype is not dtype:  # (most fit already)
+                        input_grad = fit_to_input(input_grad, shape, dtype)
+                    send(edge, input_grad)
                 if not retain_graph:
                     node.release()
             input_grads = input_grad = changed = replaced = None  # (their references would count as holders)

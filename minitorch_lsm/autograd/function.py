@@ -151,19 +151,19 @@ class Function:
         if params:
             fn.__dict__.update(params)
         dev = inputs[0].device
-        needs_grad = False
+        needs_grad, arrays = False, []
         for t in inputs:
             if t.device is not dev and t.device != dev:
                 raise RuntimeError(
                     "Expected all tensors to be on the same device, but found at least two devices, "
                     f"{dev} and {t.device}!")
             needs_grad = needs_grad or t._requires_grad
-        with np.errstate(all="ignore"):  # inf and nan are results here, as in torch, not warnings
-            try:
-                out = fn.forward(*[t._data for t in inputs])
-            except ValueError:
-                _check_broadcast([t.shape for t in inputs])
-                raise
+            arrays.append(t._data)
+        try:
+            out = _device.call_quietly(fn.forward, *arrays)  # inf and nan are results, as in torch, not warnings
+        except ValueError:
+            _check_broadcast([t.shape for t in inputs])
+            raise
         if isinstance(out, np.generic):  # NumPy returns scalars for 0-d results
             out = np.asarray(out)
         result = Tensor._from_array(out, _device.array_device(out) if cls.changes_device else dev)
@@ -177,13 +177,13 @@ class Function:
 
     def _record(self, inputs: tuple["Tensor", ...], result: "Tensor") -> None:
         self.sequence_nr = next(_creation_counter)
-        edges = []
-        for t in inputs:
-            node = t.grad_fn
-            edges.append(None if not t._requires_grad else t if node is None else node)
-        self.next_edges = tuple(edges)
-        self.input_meta = tuple((t._data.shape, t.dtype) for t in inputs)
-        self.listed_inputs = tuple(t.dtype.is_floating_point or t._wrapped for t in inputs)
+        edges, meta, listed = [], [], []
+        for t in inputs:  # (one loop: this runs for every op, and each pass over the inputs costs)
+            node = t.grad_fn  # first: refreshing a view's history may change its flag
+            edges.append((t if node is None else node) if t._requires_grad else None)
+            meta.append((t._data.shape, t.dtype))
+            listed.append(t.dtype.is_floating_point or t._wrapped)
+        self.next_edges, self.input_meta, self.listed_inputs = tuple(edges), tuple(meta), tuple(listed)
         if self.keeps_inputs:
             if any(t._inference for t in inputs):
                 raise RuntimeError(INFERENCE_SAVED_MESSAGE)

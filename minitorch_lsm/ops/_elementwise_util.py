@@ -44,6 +44,8 @@ def _require_tensor(value: Any, function: str, name: str, position: int) -> None
 
 def _tensor_pair(function: str, a: Any, b: Any) -> tuple[Tensor, Tensor]:
     """Both operands as tensors; a Python number becomes a wrapped scalar on the other's device."""
+    if isinstance(a, Tensor) and isinstance(b, Tensor):
+        return a, b
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
         _require_tensor(a, function, "input", 1)
     like = a if isinstance(a, Tensor) else b

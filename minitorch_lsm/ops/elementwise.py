@@ -57,8 +57,8 @@ def _add_scaled(a: Any, b: Any, alpha: Number, np_dtype: Any, sign: int = 1) -> 
 
     Integers wrap; bool is ``a or (alpha and b)``. Floats round the multiply-add once, as the kernel fuses it
     (float16 and float32 compute it exactly in the next wider type, float64 with ``fused_multiply_add``).
+    ``np_dtype`` is a ``numpy.dtype`` (not a scalar type such as ``np.float32``).
     """
-    np_dtype = np.dtype(np_dtype)
     if alpha == 1 and a.dtype == b.dtype == np_dtype and np_dtype.kind == "f" and np_dtype.itemsize > 2:
         return a + b if sign > 0 else a - b  # float32/float64 in their own precision: nothing to convert
     if np_dtype == np.bool_:
