@@ -128,9 +128,7 @@ def accumulate_grad(leaf: "Tensor", grad: "Tensor", *, create_graph: bool, exclu
         total = old + grad
         leaf.grad = total if create_graph else total.detach()
     else:
-        xp = _device.xp_of(old.device)
-        with np.errstate(all="ignore"):
-            xp.add(old._data, grad._data, out=old._data)
+        _device.call_quietly(_device.xp_of(old.device).add, old._data, grad._data, old._data)  # (out=old)
         old._bump_version()
 
 

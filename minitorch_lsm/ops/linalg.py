@@ -23,6 +23,7 @@ from ..autograd.grad_mode import is_grad_enabled
 from ..tensor import Tensor
 from ._elementwise_util import _cast, _in_opmath, _require_tensor
 from ._util import broadcast_shape
+from .shape import expanded_shape
 
 
 class MatMul(Function):
@@ -96,7 +97,7 @@ def addmm_linear(bias: Tensor, input: Tensor, weight: Tensor) -> Tensor:
     (n, k), (m, k2) = input.shape, weight.shape
     if k != k2:
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({n}x{k} and {k2}x{m})")
-    bias.expand(n, m)  # raises PyTorch's message for a bias that does not broadcast to the result
+    expanded_shape(bias, (n, m))  # raises PyTorch's message for a bias that does not broadcast to the result
     if input.dtype is _dtype.bool:
         raise NotImplementedError("\"addmm_impl_cpu_\" not implemented for 'Bool'")
     return Addmm.apply(bias, input, weight, dtype=input.dtype.np)

@@ -31,8 +31,9 @@ from .selection import where
 
 
 def _unreduce(grad: Tensor, node: Function) -> Tensor:
-    """The gradient of a reduced tensor, reshaped so it broadcasts against the input again."""
-    if node.keepdim:
+    """The gradient of a reduced tensor, reshaped so it broadcasts against the input again (a 0-d
+    gradient, of a reduction over every dim, broadcasts as it is)."""
+    if node.keepdim or grad.ndim == 0:
         return grad
     return grad.reshape(node.kept_shape)
 

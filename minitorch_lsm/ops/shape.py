@@ -325,7 +325,14 @@ def expand(input: Tensor, *sizes: Any) -> Tensor:
         tensor([[1, 1, 1],
                 [2, 2, 2]])
     """
-    sizes = as_tuple_of_ints(sizes)
+    target = expanded_shape(input, as_tuple_of_ints(sizes))
+    if target == input.shape:
+        return input
+    return Expand.apply(input, shape=target)
+
+
+def expanded_shape(input: Tensor, sizes: tuple[int, ...]) -> tuple[int, ...]:
+    """The shape ``input.expand(*sizes)`` has (-1 keeps a size), or PyTorch's error for sizes it cannot take."""
     if len(sizes) < input.ndim:
         raise RuntimeError(f"expand(torch.{_dtype.torch_name(input.dtype)}Tensor{{[{', '.join(map(str, input.shape))}]}}, "
                            f"size=[{', '.join(map(str, sizes))}]): the number of sizes provided ({len(sizes)}) must be "
@@ -343,9 +350,7 @@ def expand(input: Tensor, *sizes: Any) -> Tensor:
                                f"non-singleton dimension {i}.  Target sizes: [{', '.join(map(str, sizes))}].  "
                                f"Tensor sizes: [{', '.join(map(str, input.shape))}]")
         target.append(s)
-    if tuple(target) == input.shape:
-        return input
-    return Expand.apply(input, shape=tuple(target))
+    return tuple(target)
 
 
 def expand_as(input: Tensor, other: Tensor) -> Tensor:

@@ -350,6 +350,7 @@ class _Bound:
         signature = inspect.signature(function)
         self.names = tuple(signature.parameters)
         self.required = tuple(n for n, p in signature.parameters.items() if p.default is inspect.Parameter.empty)
+        self.required_set = frozenset(self.required)
         functools.update_wrapper(self, function)  # name, docstring, __wrapped__ (so doctest finds the examples)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Tensor:
@@ -378,8 +379,8 @@ class _Bound:
             if name in values:
                 raise TypeError(f"{self.name}() got multiple values for argument '{name}'")
             values[name] = self.checks[name](value, name, self.name, None)
-        missing = [n for n in self.required if n not in values]
-        if missing:
+        if not self.required_set <= values.keys():
+            missing = [n for n in self.required if n not in values]
             quoted = ", ".join(f'"{n}"' for n in missing)
             raise TypeError(f"{self.name}() missing {len(missing)} required positional arguments: {quoted}")
         return self.function(**values)
