@@ -221,7 +221,7 @@ class Function:
         for t, version in self._saved_inputs:
             if t._version_cell[0] != version:
                 _raise_modified(t._version_cell[0], version, t.shape, t.dtype, t.device, t.grad_fn)
-        return tuple(t for t, _ in self._saved_inputs)
+        return tuple([t for t, _ in self._saved_inputs])
 
     @property
     def output(self) -> "Tensor":
@@ -240,7 +240,7 @@ class Function:
             _raise_modified(cell[0], version, data.shape, _dtype.from_numpy_dtype(data.dtype),
                             _device.array_device(data), self)
         out = Tensor._from_array(data, _device.array_device(data))
-        out.requires_grad, out.grad_fn = True, self
+        out._requires_grad, out._grad_fn = True, self  # (the public setters' checks are for leaves)
         return out
 
     def release(self) -> None:
