@@ -322,6 +322,22 @@ def test_prod_float16_gradient_multiplies_like_torch() -> None:
     assert_same(ours, theirs)
 
 
+@pytest.mark.parametrize("reduce", ["prod", "sum", "mean"])
+def test_full_reduction_gradient_is_computed_in_the_wider_output_dtype(reduce: str) -> None:
+    # prod(float32, dtype=float64) of [1e38, 10, 1, 1] is 1e39, beyond float32; g * prod / x fits float32 for
+    # the first two once divided in float64. The backward's 0-d gradient must promote as a dimensioned tensor,
+    # or the product is taken in float32 (inf) and every gradient is inf
+    values = np.array([[1e38, 10.0], [1.0, 1.0]], dtype=np.float32)
+
+    def grad(lib: Any) -> Any:
+        x = lib.tensor(values, requires_grad=True)
+        getattr(x, reduce)(dtype=lib.float64).backward()
+        return x.grad
+
+    ours, theirs = run_both(grad)
+    assert_same(ours, theirs)
+
+
 @pytest.mark.parametrize("values, dim", [
     ([0.0, 2.0, 3.0], None), ([0.0, 0.0, 3.0], None), ([0.0, 0.0, 0.0], None), ([[0.0, 2.0], [3.0, 4.0]], 1),
     ([[0.0, 2.0], [3.0, 4.0]], None), ([[0.0, 2.0, 0.0], [3.0, 4.0, 5.0]], 0), ([[1.0, 0.0, 2.0, 3.0]], 1),

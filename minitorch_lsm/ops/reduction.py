@@ -31,11 +31,16 @@ from .selection import where
 
 
 def _unreduce(grad: Tensor, node: Function) -> Tensor:
-    """The gradient of a reduced tensor, reshaped so it broadcasts against the input again (a 0-d
-    gradient, of a reduction over every dim, broadcasts as it is)."""
-    if node.keepdim or grad.ndim == 0:
+    """The gradient of a reduced tensor, reshaped so it broadcasts against the input again (as a
+    dimensioned tensor, also when 0-d: a 0-d tensor would not take part in type promotion)."""
+    if node.keepdim:
         return grad
     return grad.reshape(node.kept_shape)
+
+
+def _expand_back(grad: Tensor, node: Function) -> Tensor:
+    """The gradient of a reduced tensor expanded to the input's shape (a 0-d one needs no reshape first)."""
+    return (grad if grad.ndim == 0 else _unreduce(grad, node)).expand(node.input_meta[0][0])
 
 
 def _kept_shape(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...]:
@@ -117,7 +122,7 @@ class Sum(Reduction):
         return total.astype(self.dtype, copy=False)
 
     def backward(self, grad: Tensor) -> Tensor:
-        return _unreduce(grad, self).expand(self.input_meta[0][0])
+        return _expand_back(grad, self)
 
 
 class Mean(Reduction):
@@ -129,7 +134,7 @@ class Mean(Reduction):
         return (xp.sum(x, axis=self.axes, keepdims=self.keepdim, dtype=acc) / self.count).astype(self.dtype, copy=False)
 
     def backward(self, grad: Tensor) -> Tensor:
-        return _unreduce(grad, self).expand(self.input_meta[0][0]) / self.count
+        return _expand_back(grad, self) / self.count
 
 
 class Prod(Reduction):
