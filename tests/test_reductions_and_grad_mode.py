@@ -338,6 +338,19 @@ def test_full_reduction_gradient_is_computed_in_the_wider_output_dtype(reduce: s
     assert_same(ours, theirs)
 
 
+@pytest.mark.parametrize("dim", [None, 0])
+def test_prod_gradient_with_a_narrower_dtype_is_computed_in_it(dim: Any) -> None:
+    # prod(float64, dtype=float32): PyTorch's backward takes x in float32 too, so prod / x_i = 1e10 / 1e-30
+    # overflows to inf there (in float64 it would be 1e40)
+    def grad(lib: Any) -> Any:
+        x = lib.tensor([1e30, 1e-30, 1e10], dtype=lib.float64, requires_grad=True)
+        (x.prod(dtype=lib.float32) if dim is None else x.prod(dim, dtype=lib.float32)).backward()
+        return x.grad
+
+    ours, theirs = run_both(grad)
+    assert_same(ours, theirs)
+
+
 @pytest.mark.parametrize("values, dim", [
     ([0.0, 2.0, 3.0], None), ([0.0, 0.0, 3.0], None), ([0.0, 0.0, 0.0], None), ([[0.0, 2.0], [3.0, 4.0]], 1),
     ([[0.0, 2.0], [3.0, 4.0]], None), ([[0.0, 2.0, 0.0], [3.0, 4.0, 5.0]], 0), ([[1.0, 0.0, 2.0, 3.0]], 1),

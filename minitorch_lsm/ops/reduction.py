@@ -146,8 +146,10 @@ class Prod(Reduction):
         return xp.prod(_dtype.cast(x, self.dtype), axis=self.axes, keepdims=self.keepdim, dtype=self.dtype)
 
     def backward(self, grad: Tensor) -> Tensor:
-        # PyTorch's choice, which decides the values at inf and nan: divide unless x (all of it) has a zero
+        # PyTorch's choice, which decides the values at inf and nan: divide unless x (all of it) has a zero.
+        # With prod(dtype=) x is taken in the output's dtype first, as PyTorch's prod_backward does
         x = self.inputs[0]
+        x = x if x.dtype is grad.dtype else x.to(grad.dtype)
         if x.ndim == 0:
             return grad
         g = _unreduce(grad, self)
