@@ -191,10 +191,12 @@ def run_backward(roots: Sequence["Tensor"], root_grads: Sequence["Tensor | None"
     try:
         with np.errstate(all="ignore"):  # inf and nan are gradients here, as in torch, not warnings
             for i, (root, grad) in enumerate(zip(roots, root_grads)):
-                if grad is not None:
+                given = grad is not None
+                if given:
                     seen_outside.add(id(grad._data))
-                grad = _validate_root(root, grad, i)
-                send(root.grad_fn if root.grad_fn is not None else root, grad.detach() if not create_graph else grad)
+                grad = _validate_root(root, grad, i)  # (implicit ones are made here: no one else holds them)
+                send(root.grad_fn if root.grad_fn is not None else root,
+                     grad.detach() if given and not create_graph else grad)
             while heap:
                 node = heapq.heappop(heap)[2]
                 grad = node_grads.pop(node)
