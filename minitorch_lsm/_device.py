@@ -148,11 +148,13 @@ def array_device(array: Any) -> device:
     return device("cuda", int(array.device.id))
 
 
-try:  # NumPy 2 keeps the floating-point error settings in one context variable
+try:  # NumPy 2 keeps its ufunc settings (error modes, buffer size, error callback) in one context variable
     from numpy._core._ufunc_config import _extobj_contextvar, _make_extobj
-    _IGNORE_ALL: Any = _make_extobj(all="ignore")
 except ImportError:  # NumPy 1.x
     _extobj_contextvar = None
+
+# (the settings last seen, the same settings with every warning off), replaced as one tuple
+_quiet_settings: tuple[Any, Any] = (None, None)
 
 
 def call_quietly(function: Any, *args: Any) -> Any:
@@ -160,8 +162,9 @@ def call_quietly(function: Any, *args: Any) -> Any:
     inf and nan are results in PyTorch, not warnings (CuPy never warns).
 
     Every op runs its forward this way, so the cost matters: on NumPy 2 this sets the context variable
-    behind ``errstate`` to a settings object made once (0.3 us), where ``errstate`` builds a new one each
-    time (1 us).
+    behind ``errstate`` to a settings object made once for the caller's settings (buffer size and error
+    callback carry over) and reused while they stay the same: 0.4 us, where ``errstate`` builds a new one
+    each time (1 us).
 
     Examples:
         >>> import numpy as np
@@ -169,10 +172,16 @@ def call_quietly(function: Any, *args: Any) -> Any:
         >>> _device.call_quietly(np.divide, np.ones(1), 0.0)
         array([inf])
     """
+    global _quiet_settings
     if _extobj_contextvar is None:
         with np.errstate(all="ignore"):
             return function(*args)
-    token = _extobj_contextvar.set(_IGNORE_ALL)
+    current = _extobj_contextvar.get()
+    seen, quiet = _quiet_settings
+    if current is not seen and current is not quiet:  # (already quiet: a call inside a forward)
+        quiet = _make_extobj(all="ignore")  # the current settings with the four error modes changed
+        _quiet_settings = (current, quiet)
+    token = _extobj_contextvar.set(quiet)
     try:
         return function(*args)
     finally:
