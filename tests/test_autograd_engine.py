@@ -6,6 +6,7 @@ import gc
 import threading
 import warnings
 import weakref
+from typing import Any
 
 import numpy as np
 import pytest
@@ -744,3 +745,59 @@ def test_a_fresh_gradient_becomes_grad_without_a_copy() -> None:
     x = mt.ones(3, requires_grad=True)
     Twice.apply(x).sum().backward()
     assert id(x.grad._data) == made[0]
+
+
+@pytest.mark.parametrize("where", ["tensor", "leaf", "prehook"])
+@pytest.mark.parametrize("returned", ["0-d", "float64", "a row", "float16 of a float16"])
+def test_a_hook_may_not_change_the_gradient_s_type_or_size(where: str, returned: str) -> None:
+    def run(lib: Any) -> Any:
+        dtype = lib.float16 if returned == "float16 of a float16" else lib.float32
+        x = lib.ones(2, 3, dtype=dtype, requires_grad=True)
+        y = x * 2
+
+        def swap(g: Any) -> Any:
+            return {"0-d": lambda: lib.tensor(1.0), "float64": lambda: g.double(), "a row": lambda: g[0],
+                    "float16 of a float16": lambda: g * 3}[returned]()
+        if where == "tensor":
+            y.register_hook(swap)
+        elif where == "leaf":
+            x.register_hook(swap)
+        else:
+            y.grad_fn.register_prehook(lambda grads: (swap(grads[0]),))
+        y.sum().backward()
+        return x.grad
+
+    if returned == "float16 of a float16":  # the same type and size: allowed
+        assert_same(run(mt), run(torch))
+    else:
+        assert_same_error(lambda: run(mt), lambda: run(torch))
+
+
+def test_ops_run_quietly_under_the_caller_s_other_numpy_settings() -> None:
+    # each op's forward ignores floating-point errors but keeps the caller's buffer size and error callback
+    # (NumPy's errstate does), and the caller's settings are back afterwards, also after an error
+    seen: list[Any] = []
+
+    class Probe(mt.autograd.Function):
+        def forward(self, x: Any) -> Any:
+            seen.append((np.getbufsize(), np.geterrcall(), np.geterr()["divide"]))
+            if self.fail:
+                raise ValueError("from forward")
+            return x / 0
+
+    def callback(kind: str, flag: int) -> None:
+        pass
+
+    with np.errstate(divide="raise"):
+        old_size = np.setbufsize(1 << 16)
+        old_call = np.seterrcall(callback)
+        try:
+            assert Probe.apply(mt.ones(1), fail=False).tolist() == [float("inf")]
+            with pytest.raises(ValueError):
+                Probe.apply(mt.ones(1), fail=True)
+            assert (np.getbufsize(), np.geterrcall(), np.geterr()["divide"]) == (1 << 16, callback, "raise")
+        finally:
+            np.setbufsize(old_size)
+            np.seterrcall(old_call)
+        assert Probe.apply(mt.ones(1), fail=False).tolist() == [float("inf")]
+    assert seen == [(1 << 16, callback, "ignore")] * 2 + [(old_size, old_call, "ignore")]

@@ -83,6 +83,19 @@ def _validate_root(root: "Tensor", grad: "Tensor | None", index: int) -> "Tensor
     return grad
 
 
+def _hook_result(hook: Any, grad: "Tensor", result: Any) -> "Tensor":
+    """The gradient after a hook: ``grad`` if it returned None, else what it returned, which must have
+    ``grad``'s dtype, device and shape (PyTorch's errors otherwise)."""
+    if result is None:
+        return grad
+    name = getattr(hook, "__name__", type(hook).__name__)
+    if result.dtype is not grad.dtype or result.device != grad.device:
+        raise RuntimeError(f"hook '{name}' has changed the type of value (was {grad.type()} got {result.type()})")
+    if result.shape != grad.shape:
+        raise RuntimeError(f"hook '{name}' has changed the size of value")
+    return result
+
+
 def _owns_memory(array: Any) -> bool:
     """True for an array with its own writable memory (not a view, not a read-only broadcast)."""
     flags = array.flags
@@ -203,14 +216,13 @@ def run_backward(roots: Sequence["Tensor"], root_grads: Sequence["Tensor | None"
                 sums.pop(id(grad), None)  # handed out from here on (backward may pass it on as it is)
                 for hook in node._tensor_hooks or ():
                     seen_outside.add(id(grad._data))
-                    changed = hook(grad)
-                    grad = grad if changed is None else changed
+                    grad = _hook_result(hook, grad, hook(grad))
                 if node.retain_grad_hook is not None:  # after the tensor's hooks, as in PyTorch
                     node.retain_grad_hook(grad)
                 for node_hook in node._pre_hooks or ():
                     seen_outside.add(id(grad._data))
                     replaced = node_hook((grad,))
-                    grad = grad if replaced is None else replaced[0]
+                    grad = grad if replaced is None else _hook_result(node_hook, grad, replaced[0])
                 if node in wanted_nodes:
                     captured[wanted_nodes[node]] = grad
                 input_grads = run_checked(node, grad) if anomaly else node.backward(grad)
@@ -224,12 +236,11 @@ def run_backward(roots: Sequence["Tensor"], root_grads: Sequence["Tensor | None"
                     send(edge, input_grad)
                 if not retain_graph:
                     node.release()
-            input_grads = input_grad = changed = replaced = None  # (their references would count as holders)
+            input_grads = input_grad = replaced = None  # (their references would count as holders)
             for leaf, grad in leaf_grads.values():             # a leaf's hooks see its whole gradient, once
                 for hook in leaf._hooks or ():
                     seen_outside.add(id(grad._data))
-                    changed = hook(grad)
-                    grad = grad if changed is None else changed
+                    grad = _hook_result(hook, grad, hook(grad))
                 leaf_grads[id(leaf)] = (leaf, grad)
             for leaf_id, (leaf, grad) in leaf_grads.items():
                 if capturing:
