@@ -801,3 +801,21 @@ def test_ops_run_quietly_under_the_caller_s_other_numpy_settings() -> None:
             np.seterrcall(old_call)
         assert Probe.apply(mt.ones(1), fail=False).tolist() == [float("inf")]
     assert seen == [(1 << 16, callback, "ignore")] * 2 + [(old_size, old_call, "ignore")]
+
+
+@pytest.mark.parametrize("grad_dtype", ["float64", "float16", "int64", "bool"])
+@pytest.mark.parametrize("root", ["leaf", "node"])
+def test_a_root_gradient_of_another_dtype_is_cast_to_the_root_s(grad_dtype: str, root: str) -> None:
+    def run(lib: Any) -> Any:
+        x = lib.ones(2, requires_grad=True)
+        y = x if root == "leaf" else x * 2
+        y.backward(lib.ones(2, dtype=getattr(lib, grad_dtype)))
+        return x.grad
+
+    assert_same(run(mt), run(torch))
+
+
+@pytest.mark.parametrize("shape, sizes", [((4, 5), (3, 0)), ((2, 3), (-1, 2, 4)), ((2, 3), (5, -1, 4)),
+                                          ((2, 3), (-1, 2, 3)), ((2, 3), (-1, 3, 4)), ((4, 5), (3, 5))], ids=str)
+def test_expand_names_the_last_clashing_dim_first(shape: tuple[int, ...], sizes: tuple[int, ...]) -> None:
+    assert_same_error(lambda: mt.ones(*shape).expand(*sizes), lambda: torch.ones(*shape).expand(*sizes))

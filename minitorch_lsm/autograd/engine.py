@@ -80,7 +80,7 @@ def _validate_root(root: "Tensor", grad: "Tensor | None", index: int) -> "Tensor
         raise RuntimeError(
             f"Mismatch in shape: grad_output[{index}] has a shape of {grad.shape} and "
             f"output[{index}] has a shape of {root.shape}.")
-    return grad
+    return grad if grad.dtype is root.dtype else grad.to(root.dtype)  # cast, as PyTorch's validate_outputs
 
 
 def _hook_result(hook: Any, grad: "Tensor", result: Any) -> "Tensor":

@@ -338,8 +338,9 @@ def expanded_shape(input: Tensor, sizes: tuple[int, ...]) -> tuple[int, ...]:
                            f"size=[{', '.join(map(str, sizes))}]): the number of sizes provided ({len(sizes)}) must be "
                            f"greater or equal to the number of dimensions in the tensor ({input.ndim})")
     lead = len(sizes) - input.ndim
-    target = []
-    for i, s in enumerate(sizes):
+    target = list(sizes)
+    for i in reversed(range(len(sizes))):  # from the last dim, as PyTorch checks (the first clash it names)
+        s = sizes[i]
         own = input.shape[i - lead] if i >= lead else None
         if s == -1:
             if own is None:
@@ -349,7 +350,7 @@ def expanded_shape(input: Tensor, sizes: tuple[int, ...]) -> tuple[int, ...]:
             raise RuntimeError(f"The expanded size of the tensor ({s}) must match the existing size ({own}) at "
                                f"non-singleton dimension {i}.  Target sizes: [{', '.join(map(str, sizes))}].  "
                                f"Tensor sizes: [{', '.join(map(str, input.shape))}]")
-        target.append(s)
+        target[i] = s
     return tuple(target)
 
 
