@@ -748,7 +748,7 @@ def test_a_fresh_gradient_becomes_grad_without_a_copy() -> None:
 
 
 @pytest.mark.parametrize("where", ["tensor", "leaf", "prehook"])
-@pytest.mark.parametrize("returned", ["0-d", "float64", "a row", "float16 of a float16"])
+@pytest.mark.parametrize("returned", ["0-d", "float64", "a row", "a number", "float16 of a float16"])
 def test_a_hook_may_not_change_the_gradient_s_type_or_size(where: str, returned: str) -> None:
     def run(lib: Any) -> Any:
         dtype = lib.float16 if returned == "float16 of a float16" else lib.float32
@@ -756,7 +756,7 @@ def test_a_hook_may_not_change_the_gradient_s_type_or_size(where: str, returned:
         y = x * 2
 
         def swap(g: Any) -> Any:
-            return {"0-d": lambda: lib.tensor(1.0), "float64": lambda: g.double(), "a row": lambda: g[0],
+            return {"0-d": lambda: lib.tensor(1.0), "float64": lambda: g.double(), "a row": lambda: g[0], "a number": lambda: 1.0,
                     "float16 of a float16": lambda: g * 3}[returned]()
         if where == "tensor":
             y.register_hook(swap)

@@ -88,6 +88,8 @@ def _hook_result(hook: Any, grad: "Tensor", result: Any) -> "Tensor":
     ``grad``'s dtype, device and shape (PyTorch's errors otherwise)."""
     if result is None:
         return grad
+    if not isinstance(result, Tensor):
+        raise TypeError(f"expected Variable, but hook returned '{type(result).__name__}'")
     name = getattr(hook, "__name__", type(hook).__name__)
     if result.dtype is not grad.dtype or result.device != grad.device:
         raise RuntimeError(f"hook '{name}' has changed the type of value (was {grad.type()} got {result.type()})")
