@@ -134,8 +134,8 @@ def accumulate_grad(leaf: "Tensor", grad: "Tensor", *, create_graph: bool, exclu
     if old is None:
         if create_graph:
             leaf.grad = grad.clone()  # type: ignore[attr-defined]
-        elif exclusive and _owns_memory(grad._data):
-            leaf.grad = grad.detach()
+        elif exclusive and _owns_memory(grad._data):  # the tensor itself, unless it is part of a graph
+            leaf.grad = grad if grad._grad_fn is None and not grad._requires_grad else grad.detach()
         else:
             leaf.grad = Tensor._from_array(grad._data.copy(), grad.device)
     elif (create_graph or old.requires_grad or old.shape != grad.shape or old.dtype is not grad.dtype
