@@ -2,6 +2,7 @@
 graphs, garbage collection, higher-order gradients and the error messages of misuse."""
 from __future__ import annotations
 
+import functools
 import gc
 import threading
 import warnings
@@ -13,7 +14,7 @@ import pytest
 import torch
 
 import minitorch_lsm as mt
-from helpers import DEVICES, assert_same, assert_same_error, to_torch
+from helpers import DEVICES, assert_same, assert_same_error, outcome, to_torch
 
 LIBS = pytest.mark.parametrize("lib", [mt, torch], ids=["minitorch", "torch"])
 
@@ -819,3 +820,38 @@ def test_a_root_gradient_of_another_dtype_is_cast_to_the_root_s(grad_dtype: str,
                                           ((2, 3), (-1, 2, 3)), ((2, 3), (-1, 3, 4)), ((4, 5), (3, 5))], ids=str)
 def test_expand_names_the_last_clashing_dim_first(shape: tuple[int, ...], sizes: tuple[int, ...]) -> None:
     assert_same_error(lambda: mt.ones(*shape).expand(*sizes), lambda: torch.ones(*shape).expand(*sizes))
+
+
+@pytest.mark.parametrize("returned", ["(None,)", "None", "a pair", "a list", "()", "a tensor", "float64 by a partial",
+                                      "(None,) then a second hook"])
+def test_a_node_pre_hook_returns_none_or_one_gradient_in_a_tuple(returned: str) -> None:
+    def run(lib: Any) -> Any:
+        x = lib.ones(2, requires_grad=True)
+        y = x * 2
+        seen = []
+        hooks = {"(None,)": lambda gs: (None,), "None": lambda gs: None, "a pair": lambda gs: (gs[0] * 5, gs[0]),
+                 "a list": lambda gs: [gs[0] * 5], "()": lambda gs: (), "a tensor": lambda gs: gs[0],
+                 "float64 by a partial": functools.partial(lambda k, gs: (gs[0].double(),), 1),
+                 "(None,) then a second hook": lambda gs: (None,)}
+        y.grad_fn.register_prehook(hooks[returned])
+        if returned == "(None,) then a second hook":
+            y.grad_fn.register_prehook(lambda gs: seen.append(gs[0] is None))
+        y.sum().backward()
+        return x.grad, seen
+
+    _, torch_error = outcome(lambda: run(torch))
+    if torch_error is None:
+        assert_same(run(mt), run(torch))
+    else:
+        assert_same_error(lambda: run(mt), lambda: run(torch))
+
+
+def test_a_gradient_that_is_a_parameter_is_stored_as_a_plain_tensor() -> None:
+    def run(lib: Any) -> str:
+        x = lib.ones(3, requires_grad=True)
+        y = x + 0
+        y.register_hook(lambda g: lib.nn.Parameter(g * 5, requires_grad=False))
+        (y * 1).sum().backward()
+        return type(x.grad).__name__
+
+    assert run(mt) == run(torch) == "Tensor"

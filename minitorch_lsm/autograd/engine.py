@@ -84,18 +84,35 @@ def _validate_root(root: "Tensor", grad: "Tensor | None", index: int) -> "Tensor
 
 
 def _hook_result(hook: Any, grad: "Tensor", result: Any) -> "Tensor":
-    """The gradient after a hook: ``grad`` if it returned None, else what it returned, which must have
-    ``grad``'s dtype, device and shape (PyTorch's errors otherwise)."""
+    """The gradient after a tensor hook: ``grad`` if it returned None, else what it returned, which must
+    have ``grad``'s dtype, device and shape (PyTorch's errors otherwise)."""
     if result is None:
         return grad
     if not isinstance(result, Tensor):
         raise TypeError(f"expected Variable, but hook returned '{type(result).__name__}'")
-    name = getattr(hook, "__name__", type(hook).__name__)
+    name = getattr(hook, "__name__", "<unknown>")
     if result.dtype is not grad.dtype or result.device != grad.device:
         raise RuntimeError(f"hook '{name}' has changed the type of value (was {grad.type()} got {result.type()})")
     if result.shape != grad.shape:
         raise RuntimeError(f"hook '{name}' has changed the size of value")
     return result
+
+
+def _pre_hook_result(hook: Any, grad: "Tensor | None", returned: Any) -> "Tensor | None":
+    """The gradient after a node pre-hook: unchanged if it returned None, else the one gradient of the
+    tuple it returned (None there drops the gradient: the node's backward does not run)."""
+    if returned is None:
+        return grad
+    if not isinstance(returned, tuple):
+        raise TypeError(f"expected tuple, but hook returned '{type(returned).__name__}'")
+    if len(returned) != 1:
+        raise RuntimeError(f"hook '{getattr(hook, '__name__', '<unknown>')}' has returned an incorrect number of "
+                           f"values (got {len(returned)}, but expected 1)")
+    if returned[0] is None or grad is None:
+        if returned[0] is not None:
+            raise RuntimeError("can't replace a None gradient with a non-None value")
+        return None
+    return _hook_result(hook, grad, returned[0])
 
 
 def _owns_memory(array: Any) -> bool:
@@ -134,8 +151,9 @@ def accumulate_grad(leaf: "Tensor", grad: "Tensor", *, create_graph: bool, exclu
     if old is None:
         if create_graph:
             leaf.grad = grad.clone()  # type: ignore[attr-defined]
-        elif exclusive and _owns_memory(grad._data):  # the tensor itself, unless it is part of a graph
-            leaf.grad = grad if grad._grad_fn is None and not grad._requires_grad else grad.detach()
+        elif exclusive and _owns_memory(grad._data):  # the tensor itself, unless a subclass or in a graph
+            plain = type(grad) is Tensor and grad._grad_fn is None and not grad._requires_grad
+            leaf.grad = grad if plain else grad.detach()
         else:
             leaf.grad = Tensor._from_array(grad._data.copy(), grad.device)
     elif (create_graph or old.requires_grad or old.shape != grad.shape or old.dtype is not grad.dtype
@@ -222,9 +240,14 @@ def run_backward(roots: Sequence["Tensor"], root_grads: Sequence["Tensor | None"
                 if node.retain_grad_hook is not None:  # after the tensor's hooks, as in PyTorch
                     node.retain_grad_hook(grad)
                 for node_hook in node._pre_hooks or ():
-                    seen_outside.add(id(grad._data))
+                    if grad is not None:
+                        seen_outside.add(id(grad._data))
                     replaced = node_hook((grad,))
-                    grad = grad if replaced is None else _hook_result(node_hook, grad, replaced[0])
+                    grad = _pre_hook_result(node_hook, grad, replaced)
+                if grad is None:  # a pre-hook dropped it: nothing flows on from this node
+                    if not retain_graph:
+                        node.release()
+                    continue
                 if node in wanted_nodes:
                     captured[wanted_nodes[node]] = grad
                 input_grads = run_checked(node, grad) if anomaly else node.backward(grad)
