@@ -83,6 +83,11 @@ def _validate_root(root: "Tensor", grad: "Tensor | None", index: int) -> "Tensor
     return grad if grad.dtype is root.dtype else grad.to(root.dtype)  # cast, as PyTorch's validate_outputs
 
 
+def _hook_name(hook: Any) -> str:
+    """How PyTorch's hook errors name a hook: its ``__name__``, or '<unknown>' (a partial, a callable object)."""
+    return getattr(hook, "__name__", "<unknown>")
+
+
 def _hook_result(hook: Any, grad: "Tensor", result: Any) -> "Tensor":
     """The gradient after a tensor hook: ``grad`` if it returned None, else what it returned, which must
     have ``grad``'s dtype, device and shape (PyTorch's errors otherwise)."""
@@ -90,11 +95,11 @@ def _hook_result(hook: Any, grad: "Tensor", result: Any) -> "Tensor":
         return grad
     if not isinstance(result, Tensor):
         raise TypeError(f"expected Variable, but hook returned '{type(result).__name__}'")
-    name = getattr(hook, "__name__", "<unknown>")
     if result.dtype is not grad.dtype or result.device != grad.device:
-        raise RuntimeError(f"hook '{name}' has changed the type of value (was {grad.type()} got {result.type()})")
+        raise RuntimeError(f"hook '{_hook_name(hook)}' has changed the type of value (was {grad.type()} got "
+                           f"{result.type()})")
     if result.shape != grad.shape:
-        raise RuntimeError(f"hook '{name}' has changed the size of value")
+        raise RuntimeError(f"hook '{_hook_name(hook)}' has changed the size of value")
     return result
 
 
@@ -106,13 +111,12 @@ def _pre_hook_result(hook: Any, grad: "Tensor | None", returned: Any) -> "Tensor
     if not isinstance(returned, tuple):
         raise TypeError(f"expected tuple, but hook returned '{type(returned).__name__}'")
     if len(returned) != 1:
-        raise RuntimeError(f"hook '{getattr(hook, '__name__', '<unknown>')}' has returned an incorrect number of "
-                           f"values (got {len(returned)}, but expected 1)")
-    if returned[0] is None or grad is None:
-        if returned[0] is not None:
-            raise RuntimeError("can't replace a None gradient with a non-None value")
-        return None
-    return _hook_result(hook, grad, returned[0])
+        raise RuntimeError(f"hook '{_hook_name(hook)}' has returned an incorrect number of values "
+                           f"(got {len(returned)}, but expected 1)")
+    replacement = returned[0]
+    if grad is None and replacement is not None:
+        raise RuntimeError("can't replace a None gradient with a non-None value")
+    return None if replacement is None else _hook_result(hook, grad, replacement)
 
 
 def _owns_memory(array: Any) -> bool:
