@@ -317,17 +317,23 @@ class Tensor(TensorConversionsMixin):
 
     @property
     def data(self) -> "Tensor":
-        """The same values as a detached tensor (``x.data``); assigning replaces the values (and dtype,
-        device), keeping the tensor's autograd flags.
+        """The same memory as a detached tensor (``x.data``) but, unlike ``detach()``, with a version
+        counter of its own: autograd does not see changes made through it (the old way to update weights).
+        Assigning replaces the values (and dtype, device), keeping the tensor's autograd flags.
 
         Examples:
             >>> import minitorch_lsm as torch
             >>> w = torch.ones(2, requires_grad=True)
+            >>> w.data.add_(1); w._version
+            tensor([2., 2.])
+            0
             >>> w.data = torch.tensor([3., 4.])
             >>> w, w.data
             (tensor([3., 4.], requires_grad=True), tensor([3., 4.]))
         """
-        return self.detach()
+        out = Tensor._from_array(self._data, self.device)
+        out._inference = self._inference
+        return out
 
     @data.setter
     def data(self, value: "Tensor") -> None:

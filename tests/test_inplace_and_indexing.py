@@ -3,13 +3,14 @@ the version counter that refuses stale saved tensors, ``x[i] = v``, and indexing
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import numpy as np
 import pytest
 import torch
 
 import minitorch_lsm as mt
-from helpers import DEVICES, assert_same, assert_same_error, check_both, outcome
+from helpers import DEVICES, assert_same, assert_same_error, check_both, outcome, same
 
 LIBS = pytest.mark.parametrize("lib", [mt, torch], ids=["minitorch", "torch"])
 
@@ -365,6 +366,40 @@ def test_modifying_an_unsaved_tensor_is_fine() -> None:
         (z * 1).sum().backward()
         results.append(x.grad)
     assert_same(results[0], results[1], check_requires_grad=False)
+
+
+# An op saves an input only when a gradient that is needed reads it (``grad_reads``): y * 2 keeps the 2, so
+# changing y afterwards is fine; y * w keeps both. Each case ends with w.grad, or torch's error.
+SAVED_ONLY_WHEN_READ = {
+    "mul_by_scalar": "z = y * 2; y.add_(1)",
+    "mul_by_constant_tensor": "z = y * lib.tensor([2., 3., 4.]); y.add_(1)",
+    "mul_changed_constant": "c = lib.tensor([2., 3., 4.]); z = y * c; c.add_(1)",
+    "mul_of_two_needing_grad": "z = y * w; y.add_(1)",
+    "div_numerator": "z = y / 2; y.add_(1)",
+    "div_denominator": "z = 2 / y; y.add_(1)",
+    "mul_of_a_select": "z = y[0] * 3; y.add_(1)",
+    "mul_of_a_view": "z = y.view(3, 1) * 3; y.add_(1)",
+    "matmul_changed_operand_not_read": "m = lib.ones(2, 3); z = m @ (y * lib.ones(3, 3)); y.add_(1)",
+    "matmul_changed_operand_read": "m = lib.ones(2, 3); z = m @ (y * lib.ones(3, 3)); m.add_(1)",
+    "linear_bias_only": "x = lib.ones(2, 4); W = lib.ones(3, 4); z = lib.nn.functional.linear(x, W, y); x.add_(1); W.add_(1)",
+    "linear_weight": "x = lib.ones(2, 3); z = lib.nn.functional.linear(x, y.expand(4, 3)); x.add_(1)",
+    "where_branches": "c = lib.tensor([True, False, True]); a = y * 1; z = lib.where(c, a, y * 3); a.add_(1)",
+    "log_softmax_twice": "g = y * 1; z = lib.autograd.grad(lib.log_softmax(g, 0), g, lib.ones(3), create_graph=True)[0]; g.add_(1)",
+    "data_is_not_tracked": "z = w * w; w.data.add_(1)",
+    "leaf_changed_under_no_grad": "z = w * w\nwith lib.no_grad(): w.add_(1)",
+}
+
+
+@pytest.mark.parametrize("name", sorted(SAVED_ONLY_WHEN_READ))
+def test_an_input_no_needed_gradient_reads_may_change_like_torch(name: str) -> None:
+    def run(lib: Any) -> Any:
+        w = lib.ones(3, requires_grad=True)
+        y = w * 2
+        scope = {"lib": lib, "w": w, "y": y}
+        exec(SAVED_ONLY_WHEN_READ[name], scope)
+        scope["z"].sum().backward()
+        return [round(value, 5) for value in w.grad.tolist()]
+    same(run)
 
 
 # ---------------------------------------------------------------------- x[index] = value

@@ -58,6 +58,10 @@ class Function:
     Class attributes a subclass may set:
 
     * ``keeps_inputs`` / ``keeps_output``: backward reads ``self.inputs`` / ``self.output``;
+    * ``grad_reads``: with ``keeps_inputs``, for each input the inputs its gradient reads (default: all).
+      As in PyTorch, an input is then saved only when the gradient of an input that requires grad reads
+      it (``a * 2`` keeps only the 2); the others are None in ``self.inputs``, and changing them in
+      place before backward is no error;
     * ``is_view``: the output shares memory with input 0 (and so its in-place version counter);
     * ``differentiable = False``: the result never requires grad (comparisons, argmax, ...);
     * ``changes_device``: the output lives on another device than the inputs (``to('cuda')``).
@@ -82,6 +86,7 @@ class Function:
     """
 
     keeps_inputs: ClassVar[bool] = False
+    grad_reads: ClassVar[tuple[tuple[int, ...], ...] | None] = None
     keeps_output: ClassVar[bool] = False
     is_view: ClassVar[bool] = False
     differentiable: ClassVar[bool] = True
@@ -93,7 +98,7 @@ class Function:
     input_meta: tuple[tuple[tuple[int, ...], Any], ...]
     listed_inputs: tuple[bool, ...]
     saved: Any = None
-    _saved_inputs: tuple[tuple["Tensor", int], ...] | None = None
+    _saved_inputs: tuple[tuple["Tensor", int] | None, ...] | None = None  # (tensor, its version) or None
     _saved_output: Any = None
     _freed: bool = False
     # Hooks run in PyTorch's order: the output tensor's hooks, then retain_grad's store, then node pre-hooks.
@@ -185,15 +190,23 @@ class Function:
             listed.append(t.dtype.is_floating_point or t._wrapped)
         self.next_edges, self.input_meta, self.listed_inputs = tuple(edges), tuple(meta), tuple(listed)
         if self.keeps_inputs:
-            if any(t._inference for t in inputs):
-                raise RuntimeError(INFERENCE_SAVED_MESSAGE)
-            self._saved_inputs = tuple((t, t._version_cell[0]) for t in inputs)
+            self._saved_inputs = self._save_inputs(inputs)
         if self.keeps_output:
             self._saved_output = (result._data, result._version_cell, result._version_cell[0])
         if _anomaly.enabled:
             self.forward_stack = capture_stack()
         result._requires_grad = True
         result._grad_fn = self
+
+    def _save_inputs(self, inputs: tuple["Tensor", ...]) -> tuple[tuple["Tensor", int] | None, ...]:
+        """Each input that a needed gradient reads (see ``grad_reads``), with its version now; None for the others."""
+        reads = self.grad_reads
+        read = range(len(inputs)) if reads is None else \
+            {i for t, wanted in zip(inputs, reads) if t._requires_grad for i in wanted}
+        saved = tuple((t, t._version_cell[0]) if i in read else None for i, t in enumerate(inputs))
+        if any(entry is not None and entry[0]._inference for entry in saved):
+            raise RuntimeError(INFERENCE_SAVED_MESSAGE)
+        return saved
 
     # -------------------------------------------------------------- what backward reads
     @property
@@ -208,20 +221,22 @@ class Function:
         return tuple(edge is not None for edge in self.next_edges)
 
     @property
-    def inputs(self) -> tuple["Tensor", ...]:
-        """The input tensors (kept when ``keeps_inputs``), checked against in-place changes since forward.
+    def inputs(self) -> tuple["Tensor | None", ...]:
+        """The input tensors (kept when ``keeps_inputs``; None for one no needed gradient reads, see
+        ``grad_reads``), checked against in-place changes since forward.
 
         Examples:
             >>> import minitorch_lsm as torch
             >>> (torch.tensor([2.], requires_grad=True) * torch.tensor([5.])).grad_fn.inputs
-            (tensor([2.], requires_grad=True), tensor([5.]))
+            (None, tensor([5.]))
         """
         if self._saved_inputs is None:
             raise RuntimeError(FREED_MESSAGE)
-        for t, version in self._saved_inputs:
-            if t._version_cell[0] != version:
-                _raise_modified(t._version_cell[0], version, t.shape, t.dtype, t.device, t.grad_fn)
-        return tuple([t for t, _ in self._saved_inputs])
+        for entry in self._saved_inputs:
+            if entry is not None and entry[0]._version_cell[0] != entry[1]:
+                t = entry[0]
+                _raise_modified(t._version_cell[0], entry[1], t.shape, t.dtype, t.device, t.grad_fn)
+        return tuple([None if entry is None else entry[0] for entry in self._saved_inputs])
 
     @property
     def output(self) -> "Tensor":
@@ -332,14 +347,14 @@ def _check_broadcast(shapes: list[tuple[int, ...]]) -> None:
 def _raise_modified(now: int, then: int, shape: tuple[int, ...], dtype: Any, device: Any, producer: Any) -> None:
     """PyTorch's error for a saved tensor changed in place since forward; ``producer`` made its values."""
     kind = f"torch.{'cuda.' if device.type == 'cuda' else ''}{_dtype.torch_name(dtype)}Tensor"
-    made_by = "" if producer is None else f", which is output 0 of {re.sub(r'Backward[0-9]*$', '', producer.name())}"
+    made_by = "" if producer is None else f", which is output 0 of {re.sub(r'Backward[0-9]*$', '', producer.name())},"
     hint = ("the backtrace further above shows the operation that failed to compute its gradient. The variable in "
             "question was changed in there or anywhere later. Good luck!" if _anomaly.enabled else
             "enable anomaly detection to find the operation that failed to compute its gradient, with "
             "torch.autograd.set_detect_anomaly(True, check_nan=False).")
     raise RuntimeError(
         "one of the variables needed for gradient computation has been modified by an inplace operation: "
-        f"[{kind} [{', '.join(map(str, shape))}]]{made_by}, is at version {now}; expected version {then} instead. "
+        f"[{kind} [{', '.join(map(str, shape))}]]{made_by} is at version {now}; expected version {then} instead. "
         f"Hint: {hint}")
 
 

@@ -30,10 +30,10 @@ def _zeros_like(t: Tensor) -> Tensor:
     return Tensor._from_array(_xp(t._data).zeros_like(t._data), t.device)
 
 
-def _in_opmath(*tensors: Tensor) -> tuple[Tensor, ...]:
+def _in_opmath(*tensors: Tensor | None) -> tuple[Tensor | None, ...]:
     """float16 tensors as float32, for a backward that PyTorch computes in float32 and rounds once (the
-    engine casts each gradient back to its input's dtype)."""
-    return tuple(t.to(_dtype.float32) if t.dtype is _dtype.float16 else t for t in tensors)
+    engine casts each gradient back to its input's dtype); None (an input not kept) stays None."""
+    return tuple(t.to(_dtype.float32) if t is not None and t.dtype is _dtype.float16 else t for t in tensors)
 
 
 def _require_tensor(value: Any, function: str, name: str, position: int) -> None:

@@ -134,6 +134,7 @@ class Mul(Function):
     """d(a * b) = b da + a db"""
 
     keeps_inputs = True
+    grad_reads = ((1,), (0,))
 
     def forward(self, a: Any, b: Any) -> Any:
         a, b = _operands(self, a, b, exact_scalar=True)
@@ -149,6 +150,7 @@ class Div(Function):
     """d(a / b) = da / b - (a / b) / b db  (in that order, so a tiny b does not overflow b**2)"""
 
     keeps_inputs = True
+    grad_reads = ((1,), (0, 1))
 
     def forward(self, a: Any, b: Any) -> Any:
         a, b = _operands(self, a, b, exact_scalar=True)

@@ -31,6 +31,7 @@ class MatMul(Function):
     treated as a row (left) or a column (right) vector; the engine sums broadcast batch dims)"""
 
     keeps_inputs = True
+    grad_reads = ((1,), (0,))
     node_name = "MmBackward0"
 
     def forward(self, a: Any, b: Any) -> Any:
@@ -40,23 +41,24 @@ class MatMul(Function):
     def backward(self, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
         a, b, grad = _in_opmath(*self.inputs, grad)  # float16 products and batch sums run in float32
         need_a, need_b = self.needs_input_grad
-        a2 = a.unsqueeze(0) if a.ndim == 1 else a
-        b2 = b.unsqueeze(-1) if b.ndim == 1 else b
-        g = grad.unsqueeze(-1) if b.ndim == 1 else grad  # put back the dims 1-D operands dropped
-        g = g.unsqueeze(-2) if a.ndim == 1 else g
+        a_ndim, b_ndim = (len(shape) for shape, _ in self.input_meta)  # a is kept only for grad_b, b for grad_a
+        g = grad.unsqueeze(-1) if b_ndim == 1 else grad  # put back the dims 1-D operands dropped
+        g = g.unsqueeze(-2) if a_ndim == 1 else g
         grad_a = grad_b = None
         if need_a:
-            if a.ndim <= 2 < b.ndim:  # a batch of b against one matrix a: one product over every batch row
+            b2 = b.unsqueeze(-1) if b_ndim == 1 else b
+            if a_ndim <= 2 < b_ndim:  # a batch of b against one matrix a: one product over every batch row
                 grad_a = _rows(g.mT).mT @ _rows(b2.mT)
             else:
                 grad_a = g @ b2.mT
-            grad_a = grad_a.squeeze(-2) if a.ndim == 1 else grad_a
+            grad_a = grad_a.squeeze(-2) if a_ndim == 1 else grad_a
         if need_b:
-            if b.ndim <= 2 < a.ndim:  # as PyTorch folds a's batch into rows: one sum, rounded once
+            a2 = a.unsqueeze(0) if a_ndim == 1 else a
+            if b_ndim <= 2 < a_ndim:  # as PyTorch folds a's batch into rows: one sum, rounded once
                 grad_b = _rows(a2).mT @ _rows(g)
             else:
                 grad_b = a2.mT @ g
-            grad_b = grad_b.squeeze(-1) if b.ndim == 1 else grad_b
+            grad_b = grad_b.squeeze(-1) if b_ndim == 1 else grad_b
         return grad_a, grad_b
 
 
@@ -67,6 +69,7 @@ class Addmm(Function):
     as ``.grad`` without a copy (through ``x @ W.T + bias`` W's would be a transposed view)."""
 
     keeps_inputs = True
+    grad_reads = ((), (2,), (1,))  # grad_bias reads nothing, grad_x the weight, grad_W x
     node_name = "AddmmBackward0"
 
     def forward(self, bias: Any, x: Any, weight: Any) -> Any:
@@ -75,11 +78,11 @@ class Addmm(Function):
 
     def backward(self, grad: Tensor) -> tuple[Tensor | None, Tensor | None, Tensor | None]:
         need_bias, need_x, need_weight = self.needs_input_grad
-        bias, x, weight = self.inputs
+        _, x, weight = self.inputs
         x, weight, grad = _in_opmath(x, weight, grad)
         grad_bias = None
         if need_bias:  # a (C) bias: the row sum; any other shape: the engine sums the broadcast dims
-            grad_bias = grad.sum(0) if bias.shape == grad.shape[1:] else grad
+            grad_bias = grad.sum(0) if self.input_meta[0][0] == grad.shape[1:] else grad
         return grad_bias, grad @ weight if need_x else None, grad.mT @ x if need_weight else None
 
 

@@ -179,6 +179,7 @@ class Where(Function):
     """d where(c, a, b) = where(c, da, 0) + where(c, 0, db)"""
 
     keeps_inputs = True
+    grad_reads = ((), (0,), (0,))  # only the condition
 
     def forward(self, condition: Any, a: Any, b: Any) -> Any:
         return select(condition, _cast(a, self.dtype), _cast(b, self.dtype))

@@ -203,15 +203,17 @@ class LogSoftmaxBackwardData(Function):
     """z = g - exp(y) * sum(g); dz/dg: gg - sum(gg * exp(y)), dz/dy: -gg * exp(y) * sum(g)"""
 
     keeps_inputs = True
+    grad_reads = ((1,), (0, 1))
 
     def forward(self, g: Any, y: Any) -> Any:
         return _rowwise(_log_softmax_backward_kernel, self.axis, g, y)
 
-    def backward(self, gg: Tensor) -> tuple[Tensor, Tensor]:
+    def backward(self, gg: Tensor) -> tuple[Tensor | None, Tensor | None]:
         g, y = self.inputs
+        need_g, need_y = self.needs_input_grad
         p = y.exp()
-        grad_g = gg - (gg * p).sum(self.axis, keepdim=True)
-        grad_y = -gg * p * g.sum(self.axis, keepdim=True)
+        grad_g = gg - (gg * p).sum(self.axis, keepdim=True) if need_g else None
+        grad_y = -gg * p * g.sum(self.axis, keepdim=True) if need_y else None
         return grad_g, grad_y
 
 
@@ -231,15 +233,17 @@ class SoftmaxBackwardData(Function):
     """z = y * (g - sum(g * y)); dz/dg: y * (gg - sum(gg * y)), dz/dy: gg * (g - sum(g * y)) - g * sum(gg * y)"""
 
     keeps_inputs = True
+    grad_reads = ((1,), (0, 1))
 
     def forward(self, g: Any, y: Any) -> Any:
         return _rowwise(_softmax_backward_kernel, self.axis, g, y)
 
-    def backward(self, gg: Tensor) -> tuple[Tensor, Tensor]:
+    def backward(self, gg: Tensor) -> tuple[Tensor | None, Tensor | None]:
         g, y = self.inputs
+        need_g, need_y = self.needs_input_grad
         gg_y = (gg * y).sum(self.axis, keepdim=True)
-        grad_g = y * (gg - gg_y)
-        grad_y = gg * (g - (g * y).sum(self.axis, keepdim=True)) - g * gg_y
+        grad_g = y * (gg - gg_y) if need_g else None
+        grad_y = gg * (g - (g * y).sum(self.axis, keepdim=True)) - g * gg_y if need_y else None
         return grad_g, grad_y
 
 
