@@ -505,12 +505,43 @@ OTHERS = ["lib.cat([lib.tensor([1.]), lib.zeros(0, dtype=lib.float64)])", "lib.c
           "lib.zeros(1, 3, 3).masked_fill(lib.zeros(5, dtype=lib.bool), 1.)",
           "lib.zeros(3, 4, dtype=lib.int32).masked_fill(lib.zeros(2, 3, 1, dtype=lib.bool), float('-inf'))",
           "lib.zeros(()).flatten(2, 0)", "lib.zeros(()).squeeze(2)", "lib.zeros(()).squeeze((0, -1))",
-          "lib.ones(()).permute()"]
+          "lib.ones(()).permute()",
+          # gather/scatter: negative indices are out of bounds; the index may not outgrow self (or src)
+          "lib.arange(12.).reshape(3, 4).gather(1, lib.tensor([[-1]]))",
+          "lib.arange(12.).reshape(3, 4).scatter(1, lib.tensor([[-1]]), 5.)",
+          "lib.arange(12.).reshape(3, 4).scatter_add(1, lib.tensor([[-5]]), lib.ones(1, 1))",
+          "lib.arange(12.).reshape(3, 4).gather(1, lib.tensor([[0]] * 4))",
+          "lib.arange(12.).reshape(3, 4).gather(0, lib.tensor([[0] * 5]))",
+          "lib.arange(12.).reshape(3, 4).gather(1, lib.tensor([[0] * 7]))",
+          "lib.arange(12.).reshape(3, 4).gather(1, lib.zeros(5, 0, dtype=lib.long))",
+          "lib.arange(12.).reshape(3, 4).scatter(1, lib.tensor([[0, 1]]), lib.tensor([[7.]]))",
+          "lib.arange(12.).reshape(3, 4).scatter(0, lib.tensor([[0] * 5]), lib.ones(1, 5))",
+          "lib.arange(12.).reshape(3, 4).scatter(1, lib.tensor([[0]] * 4), 1.)",
+          "lib.arange(12.).reshape(3, 4).scatter_add(1, lib.tensor([[0, 1]]), lib.ones(1, 1))",
+          "lib.arange(12.).reshape(3, 4).scatter(1, lib.tensor([[0]]), lib.ones(5, 5))",
+          # ... and a 0-d input is a one-element vector
+          "lib.tensor(2.).gather(0, lib.tensor(0))", "lib.tensor(2.).gather(0, lib.tensor([0, 0]))",
+          "lib.tensor(2.).gather(0, lib.tensor(-1))", "lib.tensor([1., 2.]).gather(0, lib.tensor(1))",
+          "lib.tensor(2.).scatter(0, lib.tensor(0), 5.)", "lib.tensor(2.).scatter(0, lib.tensor(0), lib.tensor(7.))",
+          "lib.tensor(2.).scatter_add(0, lib.tensor(0), lib.tensor(7.))"]
 
 
 @pytest.mark.parametrize("expression", OTHERS)
 def test_neighbouring_edge_cases_match_torch(expression: str) -> None:
     check_both(lambda lib: eval(expression, {"lib": lib}))
+
+
+@pytest.mark.parametrize("op", ["gather", "scatter", "scatter_add"])
+@pytest.mark.parametrize("src_shape", [(), (1,)])
+def test_gather_and_scatter_of_0d_tensors_give_gradients_like_torch(op: str, src_shape: tuple[int, ...]) -> None:
+    def run(lib):
+        x = lib.full(src_shape, 2., requires_grad=True)
+        src = lib.tensor(3., requires_grad=True)
+        index = lib.zeros(src_shape, dtype=lib.long)
+        y = x.gather(0, lib.tensor([0, 0])) if op == "gather" else getattr(x, op)(0, index, src)
+        (y * 5).sum().backward()
+        return y, x.grad, src.grad
+    check_both(run)
 
 
 def test_cat_gives_skipped_empty_inputs_a_gradient() -> None:

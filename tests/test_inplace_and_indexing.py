@@ -409,6 +409,16 @@ SETITEM = [
     "x[None, 0] = 1", "x[0] = lib.tensor([1, 2, 3, 4])", "x[0] = lib.tensor([1., 2.])", "x[1:] = lib.ones(3, 4)",
     "x[0, 0] = float('inf')", "x[:] = lib.tensor(1., dtype=lib.float64)", "x[lib.tensor([True, False, True])] = 0",
     "x[x > 3] = lib.tensor(1.)", "x[1] = 2.7", "x[0] = -1e20",
+    # leading size-1 dims of the value are dropped before it is expanded
+    "x[0] = lib.ones(1, 4)", "x[0] = lib.ones(1, 1, 4)", "x[[0, 1]] = lib.ones(1, 1, 4)", "x[0] = lib.ones(2, 4)",
+    "x[1:] = lib.ones(1, 1, 2, 4)", "x[0] = lib.ones(1, 2, 4)",
+    # one mask (with ints, slices, None or ... beside it) and a one-element value: masked_fill_, which casts
+    "x[x > 3] = lib.tensor([9.5], dtype=lib.float64)", "x[x > 3] = lib.tensor([[9.]])", "x[0, x[0] > 1] = lib.tensor(9.5)",
+    "x[..., x[0] > 1, None] = lib.tensor([9], dtype=lib.int64)", "x[x > 3] = lib.tensor([9., 8.], dtype=lib.float64)",
+    "x[[0]] = lib.tensor([9.], dtype=lib.float64)", "x[x[:, 0] > 3, lib.tensor(1)] = lib.tensor([9.5])",
+    # a value that does not broadcast to the selected positions: that error comes before the dtype's
+    "x[x > 3] = lib.tensor([9., 8.])", "x[[0, 1]] = lib.ones(3, 4)", "x[[0, 1]] = lib.ones(3, 4, dtype=lib.float64)",
+    "x[x[:, 0] > 3, lib.tensor(1)] = lib.tensor([9.5, 1., 1.])", "x[[0, 1]] = lib.ones(2, 1, 4)",
 ]
 
 
@@ -419,6 +429,20 @@ def test_setitem(statement: str, dtype: str) -> None:
         x = lib.arange(12, dtype=getattr(lib, dtype)).reshape(3, 4)
         exec(statement, {"lib": lib, "x": x})
         return x
+    check_both(run)
+
+
+@pytest.mark.parametrize("statement", ["y[0] += 1", "y[1:] *= 3", "v = y[0:2]; v.copy_(v)", "y[0] = y[0]",
+                                       "y[0] = y[1] * 5", "y[y > 1] = w[0]", "y[1] = w[None, None, 2]"])
+def test_setitem_from_the_same_tensor_in_the_graph_like_torch(statement: str) -> None:
+    """``y[0] += 1`` is ``y[0] = y[0].__iadd__(1)``: the value is a view of y changed in place, which once
+    failed backward (a node had saved it)."""
+    def run(lib):
+        w = lib.tensor([1., 2., 3.], requires_grad=True)
+        y = w * 2
+        exec(statement, {"lib": lib, "y": y, "w": w})
+        (y * y).sum().backward()
+        return y, w.grad
     check_both(run)
 
 

@@ -40,8 +40,19 @@ def _grid(index: Any, dim: int) -> tuple[Any, ...]:
     return tuple(coords)
 
 
+def _as_vector(array: Any) -> Any:
+    """A 0-d array as a 1-element vector (a view), so that gather and scatter index it like a 1-D one."""
+    return array.reshape(1) if array.ndim == 0 else array
+
+
+def _covered(src: Any, index: Any) -> Any:
+    """The part of ``src`` the index covers, ``src[:i0, :i1, ...]`` (src may be larger; 0-d counts as 1-D)."""
+    return (_as_vector(src) if src.ndim < index.ndim else src)[tuple(slice(0, n) for n in index.shape)]
+
+
 def _check_index(input: Tensor, dim: int, index: Tensor, function: str, src: Tensor | None = None) -> None:
-    """PyTorch's checks for gather/scatter, in its order: the index's dtype and ndim, src's dtype, then bounds."""
+    """PyTorch's checks for gather/scatter, in its order: the index's dtype and ndim, src's dtype, the
+    index's size, then the bounds (0 <= index < size along ``dim``: negative indices are errors)."""
     if not isinstance(index, Tensor) or index.dtype not in (_dtype.int64, _dtype.int32):
         raise RuntimeError(f"{function}(): Expected dtype int32/int64 for index")
     if index.ndim != input.ndim and not (index.ndim <= 1 and input.ndim <= 1):
@@ -49,17 +60,43 @@ def _check_index(input: Tensor, dim: int, index: Tensor, function: str, src: Ten
                            f"{'input' if function == 'gather' else 'self'} tensor")
     if src is not None and not src._wrapped and src.dtype is not input.dtype:
         raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
+    if index.numel():
+        _check_index_size(input, dim, index, function, None if src is None or src._wrapped else src)
     size = input.shape[dim] if input.ndim else 1
-    if index.numel() and (bool((index._data >= size).any()) or bool((index._data < -size).any())):
-        bad = int(index._data[(index._data >= size) | (index._data < -size)].reshape(-1)[0])
+    if index.numel() and (bool((index._data >= size).any()) or bool((index._data < 0).any())):
+        bad = int(index._data[(index._data >= size) | (index._data < 0)].reshape(-1)[0])
         raise RuntimeError(f"index {bad} is out of bounds for dimension {dim} with size {size}")
+
+
+def _check_index_size(input: Tensor, dim: int, index: Tensor, function: str, src: Tensor | None) -> None:
+    """The index may be no larger than the input along every dim but ``dim`` (and than a tensor src along all)."""
+    def size(t: Tensor, d: int) -> int:
+        return t.shape[d] if t.ndim else 1
+
+    dims = range(max(index.ndim, 1))
+    too_big = any(d != dim and size(index, d) > size(input, d) for d in dims)
+    if function == "gather":
+        if too_big:
+            bad = next(d for d in dims if d != dim and size(index, d) > size(input, d))
+            raise RuntimeError(f"Size does not match at dimension {bad} expected index {_dims(index.shape)} to be no "
+                               f"larger than self {_dims(input.shape)} apart from dimension {dim}")
+        return
+    beyond_src = src is not None and any(size(index, d) > size(src, d) for d in dims)
+    if too_big or beyond_src:
+        against_src = f" and to be no larger size than src {_dims(src.shape)}" if src is not None else ""
+        raise RuntimeError(f"Expected index {_dims(index.shape)} to be no larger than self {_dims(input.shape)} apart "
+                           f"from dimension {dim}{against_src}")
+
+
+def _dims(shape: tuple[int, ...]) -> str:
+    return "[" + ", ".join(map(str, shape)) + "]"
 
 
 class Gather(Function):
     """d gather(x, dim, i) = g added into zeros at the gathered positions"""
 
     def forward(self, x: Any, index: Any) -> Any:
-        return x[_grid(index, self.dim)]
+        return _as_vector(x)[_grid(index, self.dim)]
 
     def backward(self, grad: Tensor) -> tuple[Tensor, None]:
         index = self.index
@@ -72,8 +109,7 @@ class ScatterAdd(Function):
     def forward(self, src: Any, index: Any) -> Any:
         xp = _xp(src)
         out = xp.zeros(self.shape, dtype=src.dtype)
-        grid = _grid(index, self.dim)
-        _add_at(out, grid, src[tuple(slice(0, n) for n in index.shape)])
+        _add_at(_as_vector(out), _grid(index, self.dim), _covered(src, index))
         self.index = Tensor._from_array(index, _device.array_device(index))
         return out
 
@@ -112,17 +148,25 @@ class Scatter(Function):
 
     def forward(self, x: Any, index: Any, src: Any) -> Any:
         out = x.copy()
-        out[_grid(index, self.dim)] = _cast(src, x.dtype) if src.ndim == 0 else src[tuple(slice(0, n) for n in index.shape)]
+        _as_vector(out)[_grid(index, self.dim)] = \
+            _cast(src, x.dtype) if src.ndim == 0 else _covered(src, index)
         return out
 
     def backward(self, grad: Tensor) -> tuple[Tensor, None, Tensor | None]:
         grad_x = scatter(grad, self.dim, self.index, 0.0)
-        if self.src_shape == ():  # a number was scattered: it has no gradient
+        if not self.needs_input_grad[2]:  # e.g. a number was scattered
             return grad_x, None, None
-        grad_src = gather(grad, self.dim, self.index)
-        if self.src_shape != tuple(self.index.shape):
-            grad_src = IndexAdd.apply(grad_src, index=tuple(slice(0, n) for n in self.index.shape), shape=self.src_shape)
-        return grad_x, None, grad_src
+        return grad_x, None, _in_src_shape(gather(grad, self.dim, self.index), self.src_shape)
+
+
+def _in_src_shape(grad: Tensor, shape: tuple[int, ...]) -> Tensor:
+    """src's gradient: ``grad`` (shaped like the index) in the leading corner of zeros of src's ``shape``
+    (src may be larger than the index; only the part the index covers was read)."""
+    if tuple(grad.shape) == shape:
+        return grad
+    if shape == ():  # a 0-d src with a one-element index
+        return grad.reshape(())
+    return IndexAdd.apply(grad, index=tuple(slice(0, n) for n in grad.shape), shape=shape)
 
 
 def scatter(input: Tensor, dim: int, index: Tensor, src: Any = None, *, value: Any = None) -> Tensor:
@@ -153,14 +197,11 @@ class ScatterAddInto(Function):
 
     def forward(self, x: Any, index: Any, src: Any) -> Any:
         out = x.copy()
-        _add_at(out, _grid(index, self.dim), src[tuple(slice(0, n) for n in index.shape)])
+        _add_at(_as_vector(out), _grid(index, self.dim), _covered(src, index))
         return out
 
     def backward(self, grad: Tensor) -> tuple[Tensor, None, Tensor]:
-        grad_src = gather(grad, self.dim, self.index)
-        if self.src_shape != tuple(self.index.shape):
-            grad_src = IndexAdd.apply(grad_src, index=tuple(slice(0, n) for n in self.index.shape), shape=self.src_shape)
-        return grad, None, grad_src
+        return grad, None, _in_src_shape(gather(grad, self.dim, self.index), self.src_shape)
 
 
 def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:

@@ -262,6 +262,8 @@ def setitem(self: Tensor, index: Any, value: Any) -> None:
     from .indexing import IndexAdd, _is_advanced, getitem, normalize_index
 
     idx = normalize_index(index, self.device)
+    if isinstance(value, Tensor):  # as PyTorch, a value of shape (1, 1, 4) fits x[0] of shape (4)
+        value = _without_leading_ones(value)
     if not _is_advanced(idx):  # as in PyTorch, x[1:] = v is x[1:].copy_(v): a view changed in place (CopySlices)
         if not any(i is Ellipsis for i in idx):
             idx += (Ellipsis,)  # so that NumPy gives a view, not a copy, of a single element
@@ -273,21 +275,44 @@ def setitem(self: Tensor, index: Any, value: Any) -> None:
         return
     if not isinstance(value, Tensor):
         _dtype.check_fits(value, self.dtype)
-    elif value.dtype is not self.dtype and not (  # x[mask] = 0-d is masked_fill_ in PyTorch
-            value.ndim == 0 and len(idx) == 1 and getattr(idx[0], "dtype", None) == bool):
-        raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
-                           f"{_dtype.torch_name(self.dtype)} for the destination and {_dtype.torch_name(value.dtype)} "
-                           "for the source.")
     mask = _xp(self._data).zeros(self.shape, dtype=bool)
     mask[idx] = True
+    region_shape = getitem(self.detach(), index).shape
+    if isinstance(value, Tensor):
+        _check_index_put_value(value, region_shape, self.dtype, _is_one_mask(idx))
 
     def compute(s: Tensor) -> Tensor:
         if not isinstance(value, Tensor):
             return _replace_where(mask, value, s)
-        region = getitem(s, index)
-        placed = IndexAdd.apply(value.to(s.dtype).expand(region.shape), index=idx, shape=s.shape, accumulate=False)
+        placed = IndexAdd.apply(value.to(s.dtype).expand(region_shape), index=idx, shape=s.shape, accumulate=False)
         return selection.where(Tensor._from_array(mask, s.device), placed, s)
     modify(self, compute, (value,))
+
+
+def _check_index_put_value(value: Tensor, region_shape: tuple[int, ...], dtype: _dtype.dtype, one_mask: bool) -> None:
+    """PyTorch's checks of a tensor value for ``x[positions] = value``, in its order: its shape broadcasts to
+    the selected region's, then its dtype is x's. PyTorch runs ``x[..., mask, ...] = v`` with a one-element
+    v as ``masked_fill_``, which casts v, so there any dtype goes."""
+    shape = value.shape
+    if len(shape) > len(region_shape) or any(n not in (1, m) for n, m in zip(reversed(shape), reversed(region_shape))):
+        raise RuntimeError(f"shape mismatch: value tensor of shape {list(shape)} cannot be broadcast to indexing "
+                           f"result of shape {list(region_shape)}")
+    if value.dtype is not dtype and not (one_mask and value.numel() == 1):
+        raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
+                           f"{_dtype.torch_name(dtype)} for the destination and {_dtype.torch_name(value.dtype)} "
+                           "for the source.")
+
+
+def _without_leading_ones(value: Tensor) -> Tensor:
+    """``value`` without its leading size-1 dims (PyTorch's ``slicePrefix1sSize`` before it expands a value)."""
+    ones = next((d for d, size in enumerate(value.shape) if size != 1), value.ndim)
+    return value.reshape(value.shape[ones:]) if ones else value
+
+
+def _is_one_mask(index: tuple[Any, ...]) -> bool:
+    """Whether a normalized index selects positions by exactly one bool array (ints, slices, None and ``...`` aside)."""
+    arrays = [i for i in index if isinstance(i, bool) or not isinstance(i, (int, slice, type(None), type(Ellipsis)))]
+    return len(arrays) == 1 and not isinstance(arrays[0], bool) and arrays[0].dtype == bool
 
 
 def masked_fill_(self: Tensor, mask: Tensor, value: Any) -> Tensor:
