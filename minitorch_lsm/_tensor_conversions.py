@@ -21,6 +21,7 @@ Examples:
 """
 from __future__ import annotations
 
+import copy
 from typing import TYPE_CHECKING, Any, Iterator
 
 import numpy as np
@@ -140,6 +141,30 @@ class TensorConversionsMixin:
 
     def __reduce__(self) -> Any:
         raise TypeError("minitorch_lsm tensors are not pickled; use minitorch_lsm.save")
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Any:
+        """``copy.deepcopy(t)``: a leaf with its own memory, the same ``requires_grad`` and a deep copy of ``.grad``.
+
+        As in PyTorch, only a leaf can be copied, and two tensors sharing memory get separate copies
+        unless they are the same object (PyTorch keeps them sharing).
+
+        Examples:
+            >>> import copy, minitorch_lsm as torch
+            >>> w = torch.ones(2, requires_grad=True); w.grad = torch.tensor([3., 4.])
+            >>> c = copy.deepcopy(w)
+            >>> c, c.grad, w.data_ptr() != c.data_ptr()
+            (tensor([1., 1.], requires_grad=True), tensor([3., 4.]), True)
+        """
+        if not self.is_leaf:
+            raise RuntimeError(
+                "Only Tensors created explicitly by the user (graph leaves) support the deepcopy protocol at the moment.  "
+                "If you were attempting to deepcopy a module, this may be because of a torch.nn.utils.weight_norm usage, "
+                "see https://github.com/pytorch/pytorch/pull/103001")
+        out = type(self)._from_array(self._data.copy(), self.device)
+        out._requires_grad = self._requires_grad
+        if self._grad is not None:
+            out._grad = copy.deepcopy(self._grad, memo)
+        return out
 
     # ------------------------------------------------------------------ dtype and device: queries and moves
     def is_floating_point(self) -> bool:

@@ -133,6 +133,15 @@ def test_loader_arguments_checked_like_torch() -> None:
         assert isinstance(ours, tuple) and ours[:2] == theirs[:2] == ("raised", "ValueError"), kwargs
 
 
+@pytest.mark.parametrize("kwargs", [dict(batchsize=2), dict(suffle=True), dict(prefetch_factor=None, in_order=True),
+                                    dict(persistent_workers=False, pin_memory_device="")])
+def test_loader_keywords_are_torchs(kwargs: dict[str, Any]) -> None:
+    """A misspelt keyword is a TypeError naming it (it once passed silently: no shuffling, batches of 1)."""
+    ours = result_or_raised(lambda: len(mdata.DataLoader(mdata.TensorDataset(mt.zeros(4)), **kwargs)))
+    theirs = result_or_raised(lambda: len(tdata.DataLoader(tdata.TensorDataset(torch.zeros(4)), **kwargs)))
+    assert ours == theirs
+
+
 def test_sampler_batch_sampler_and_collate_fn() -> None:
     ds = mdata.TensorDataset(mt.arange(6) * 10)
     assert [b[0].tolist() for b in mdata.DataLoader(ds, batch_size=2, sampler=[5, 4, 0])] == [[50, 40], [0]]

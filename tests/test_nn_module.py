@@ -16,7 +16,7 @@ import pytest
 import torch
 
 import minitorch_lsm as mt
-from helpers import CUDA, DEVICES, np_of, result_or_raised, same
+from helpers import CUDA, DEVICES, check_both, np_of, result_or_raised, same
 
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -473,6 +473,29 @@ def test_parameter() -> None:
     assert p[0].item() == 0.0
     m = mt.nn.Linear(2, 2)
     assert isinstance(copy.deepcopy(m).weight, mt.nn.Parameter)
+
+
+def test_deepcopy_of_tensors_state_dicts_and_models_with_buffers_like_torch() -> None:
+    """``best = copy.deepcopy(model.state_dict())`` is how a training loop keeps its best weights."""
+    def run(lib: Any) -> Any:
+        w = lib.ones(2, requires_grad=True)
+        w.grad = lib.tensor([3., 4.])
+        c = copy.deepcopy(w)
+        c.grad[0] = 9.  # neither change reaches w
+        with lib.no_grad():
+            c[0] = 7.
+        model = lib.nn.Linear(2, 2)
+        model.register_buffer("count", lib.zeros(1, dtype=lib.int64))
+        copied_model, state = copy.deepcopy(model), copy.deepcopy(model.state_dict())
+        with lib.no_grad():
+            copied_model.count.add_(1)
+            model.weight.zero_()
+        twins = copy.deepcopy([w, w])
+        return (c, c.grad, c.is_leaf, w, w.grad, model.count, type(copied_model.weight).__name__,
+                sorted(state), float(state["weight"].abs().sum()) > 0, twins[0] is twins[1],
+                copy.deepcopy(lib.ones(2, dtype=lib.float16)), copy.deepcopy(lib.tensor([1, 2])),
+                result_or_raised(lambda: copy.deepcopy(w * 2))[:2])
+    check_both(run)
 
 
 # ---------------------------------------------------------------------- containers

@@ -224,7 +224,9 @@ class DataLoader(Generic[T]):
 
     ``shuffle`` draws from ``generator`` (default: the global generator, so ``manual_seed`` makes
     epochs repeatable). A ``TensorDataset`` is sliced in one go instead of sample by sample.
-    ``len(loader)`` is ``ceil(n / batch_size)``, or ``floor`` with ``drop_last=True``.
+    ``len(loader)`` is ``ceil(n / batch_size)``, or ``floor`` with ``drop_last=True``. Loading runs in
+    this process: PyTorch's worker and pinning options are accepted and change nothing; a misspelt
+    keyword is a TypeError, as in PyTorch.
 
     Examples:
         >>> import minitorch_lsm as torch
@@ -237,7 +239,9 @@ class DataLoader(Generic[T]):
     def __init__(self, dataset: Dataset[T], batch_size: int | None = 1, shuffle: bool = False, sampler: Any = None,
                  batch_sampler: Any = None, num_workers: int = 0, collate_fn: Callable[[list[Any]], Any] | None = None,
                  pin_memory: bool = False, drop_last: bool = False, timeout: float = 0, worker_init_fn: Any = None,
-                 generator: _random.Generator | None = None, **kwargs: Any) -> None:
+                 multiprocessing_context: Any = None, generator: _random.Generator | None = None, *,
+                 prefetch_factor: int | None = None, persistent_workers: bool = False, pin_memory_device: str = "",
+                 in_order: bool = True) -> None:
         if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0):
             raise ValueError(f"batch_size should be a positive integer value, but got batch_size={batch_size}")
         if num_workers < 0:
