@@ -446,6 +446,18 @@ def test_setitem_from_the_same_tensor_in_the_graph_like_torch(statement: str) ->
     check_both(run)
 
 
+@pytest.mark.parametrize("statement", ["w.add_(1)", "w[0] = 0.", "w.t().add_(1)", "w[0].add_(1)",
+                                       "(w * w).sum().backward(); w -= 0.1 * w.grad"])
+def test_a_leaf_made_by_a_view_op_refuses_in_place_changes_like_torch(statement: str) -> None:
+    """``randn(6).view(2, 3).requires_grad_()`` is a leaf that is a view of a leaf: an in-place change of it
+    (outside no_grad) raises, as for a plain leaf, and once turned it into a non-leaf, losing its gradient."""
+    def run(lib):
+        w = lib.arange(6.).view(2, 3).requires_grad_()
+        exec(statement, {"lib": lib, "w": w})
+        return w, w.is_leaf
+    check_both(run)
+
+
 @LIBS
 def test_setitem_on_leaf_requiring_grad_raises(lib) -> None:
     x = leaf(lib, [1.0, 2.0])

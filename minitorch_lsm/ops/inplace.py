@@ -106,7 +106,7 @@ def _check_may_record(self: Tensor, view: ViewInfo | None) -> None:
         return
     if view.in_no_grad:
         raise RuntimeError(NO_GRAD_VIEW_MESSAGE)
-    if view.base.requires_grad and view.base.grad_fn is None:
+    if self.requires_grad and view.base.grad_fn is None:  # the base is a leaf, needing grad or not
         raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
 
 
