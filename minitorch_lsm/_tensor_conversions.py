@@ -152,8 +152,9 @@ class TensorConversionsMixin:
             >>> import copy, minitorch_lsm as torch
             >>> w = torch.ones(2, requires_grad=True); w.grad = torch.tensor([3., 4.])
             >>> c = copy.deepcopy(w)
-            >>> c, c.grad, w.data_ptr() != c.data_ptr()
-            (tensor([1., 1.], requires_grad=True), tensor([3., 4.]), True)
+            >>> with torch.no_grad(): _ = c.add_(1)
+            >>> c, c.grad, w
+            (tensor([2., 2.], requires_grad=True), tensor([3., 4.]), tensor([1., 1.], requires_grad=True))
         """
         if not self.is_leaf:
             raise RuntimeError(
