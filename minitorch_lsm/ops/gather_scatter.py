@@ -74,22 +74,17 @@ def _check_index_size(input: Tensor, dim: int, index: Tensor, function: str, src
         return t.shape[d] if t.ndim else 1
 
     dims = range(max(index.ndim, 1))
-    too_big = any(d != dim and size(index, d) > size(input, d) for d in dims)
+    too_big = next((d for d in dims if d != dim and size(index, d) > size(input, d)), None)
     if function == "gather":
-        if too_big:
-            bad = next(d for d in dims if d != dim and size(index, d) > size(input, d))
-            raise RuntimeError(f"Size does not match at dimension {bad} expected index {_dims(index.shape)} to be no "
-                               f"larger than self {_dims(input.shape)} apart from dimension {dim}")
+        if too_big is not None:
+            raise RuntimeError(f"Size does not match at dimension {too_big} expected index {list(index.shape)} to be "
+                               f"no larger than self {list(input.shape)} apart from dimension {dim}")
         return
     beyond_src = src is not None and any(size(index, d) > size(src, d) for d in dims)
-    if too_big or beyond_src:
-        against_src = f" and to be no larger size than src {_dims(src.shape)}" if src is not None else ""
-        raise RuntimeError(f"Expected index {_dims(index.shape)} to be no larger than self {_dims(input.shape)} apart "
+    if too_big is not None or beyond_src:
+        against_src = f" and to be no larger size than src {list(src.shape)}" if src is not None else ""
+        raise RuntimeError(f"Expected index {list(index.shape)} to be no larger than self {list(input.shape)} apart "
                            f"from dimension {dim}{against_src}")
-
-
-def _dims(shape: tuple[int, ...]) -> str:
-    return "[" + ", ".join(map(str, shape)) + "]"
 
 
 class Gather(Function):

@@ -44,9 +44,14 @@ _BAD_ENTRY = "only integers, slices (`:`), ellipsis (`...`), None and long or by
 _BAD_DTYPE = "tensors used as indices must be long, int, byte or bool tensors"
 
 
+def _selects_positions(entry: Any) -> bool:
+    """Whether an entry of a normalized index is advanced: an array or True/False (not an int, slice, None or ``...``)."""
+    return isinstance(entry, bool) or not isinstance(entry, (int, slice, type(None), type(Ellipsis)))
+
+
 def _is_advanced(index: tuple[Any, ...]) -> bool:
     """Whether a normalized index selects positions (a copy): it holds an array or True/False."""
-    return any(isinstance(i, bool) or not isinstance(i, (int, slice, type(None), type(Ellipsis))) for i in index)
+    return any(_selects_positions(i) for i in index)
 
 
 def _entries(index: Any) -> tuple[tuple[Any, ...], bool]:

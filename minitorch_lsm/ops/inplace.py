@@ -277,8 +277,8 @@ def setitem(self: Tensor, index: Any, value: Any) -> None:
         _dtype.check_fits(value, self.dtype)
     mask = _xp(self._data).zeros(self.shape, dtype=bool)
     mask[idx] = True
-    region_shape = getitem(self.detach(), index).shape
     if isinstance(value, Tensor):
+        region_shape = getitem(self.detach(), index).shape
         _check_index_put_value(value, region_shape, self.dtype, _is_one_mask(idx))
 
     def compute(s: Tensor) -> Tensor:
@@ -311,7 +311,9 @@ def _without_leading_ones(value: Tensor) -> Tensor:
 
 def _is_one_mask(index: tuple[Any, ...]) -> bool:
     """Whether a normalized index selects positions by exactly one bool array (ints, slices, None and ``...`` aside)."""
-    arrays = [i for i in index if isinstance(i, bool) or not isinstance(i, (int, slice, type(None), type(Ellipsis)))]
+    from .indexing import _selects_positions
+
+    arrays = [i for i in index if _selects_positions(i)]
     return len(arrays) == 1 and not isinstance(arrays[0], bool) and arrays[0].dtype == bool
 
 
