@@ -4,6 +4,9 @@ Every test leaves the default dtype and grad mode as it found them, even when it
 """
 from __future__ import annotations
 
+import os
+import sys
+
 import numpy as np
 import pytest
 import torch
@@ -46,3 +49,19 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module", params=["c", "numpy"])
+def softmax_kernels(request):
+    """Run a module's tests twice: with the C softmax kernels (minitorch_lsm/_csoftmax.c) and with the NumPy
+    ones they stand in for (``pytestmark = usefixtures("softmax_kernels")``). Only an install without a C
+    compiler skips the first, and never in CI."""
+    module = sys.modules["minitorch_lsm.ops.softmax"]
+    if request.param == "c" and module._csoftmax is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("minitorch_lsm._csoftmax was not built: CI must test the C kernels")
+        pytest.skip("minitorch_lsm._csoftmax was not built (no C compiler at install)")
+    before = module.use_c_kernels
+    module.use_c_kernels = request.param == "c"
+    yield request.param
+    module.use_c_kernels = before

@@ -1,0 +1,363 @@
+/* The four softmax kernels of ops/softmax.py in C, for float32 rows along the last axis of C-contiguous
+ * arrays. Each is the same formula as its NumPy twin, fused into one pass over memory per row:
+ *
+ *     log_softmax(out, x, n, threads)              out = (x - m) - log(sum(exp(x - m)))   m = max(x)
+ *     softmax(out, x, n, threads)                  out = exp(x - m) / sum(exp(x - m))
+ *     log_softmax_backward(out, g, y, n, threads)  out = g - exp(y) * sum(g)
+ *     softmax_backward(out, g, y, n, threads)      out = (g - sum(g * y)) * y
+ *
+ * n is the row length (the arrays hold whole rows), threads how many threads may share the rows. A row of up to a few thousand floats stays in the L1
+ * cache between the kernel's loops over it, so memory is read once and written once, where the NumPy
+ * kernels make four or five passes. The loops have no branches, so the compiler turns them into SIMD
+ * code; `target_clones` builds them for AVX2 and AVX-512 too and picks the best the CPU has at load time.
+ * The GIL is released while a kernel runs, and its rows can be shared out over worker threads.
+ *
+ * exp is our own (NumPy's and libm's are not inlined into a loop): the argument is split as
+ * x = k ln2 + r with |r| <= ln2/2, exp(r) is a degree-7 polynomial (Cephes' expf coefficients,
+ * about 1 ulp), and 2^k is built from its exponent bits in two halves so that results down to
+ * the smallest subnormal come out right. Sums are pairwise, as NumPy's are: blocks of 1024 terms
+ * are added in 32 lanes, and the blocks' sums in a binary tree, so rounding error grows like
+ * log(n), which keeps the signed sums of the backward kernels as accurate as NumPy's.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#define CLONES __attribute__((target_clones("default", "arch=x86-64-v3", "arch=x86-64-v4")))
+#else
+#define CLONES
+#endif
+
+#define LANES 32 /* partial sums kept side by side: four AVX2 registers, two AVX-512 ones */
+#define LEAF 1024 /* terms per block of the pairwise sum: 32 per lane; 256 was 25% slower */
+
+static inline float from_bits(uint32_t u) { float f; memcpy(&f, &u, sizeof f); return f; }
+static inline uint32_t to_bits(float f) { uint32_t u; memcpy(&u, &f, sizeof u); return u; }
+
+/* exp(x) for every float: 0 below -104, inf above log(FLT_MAX), nan for nan. */
+static inline float exp_f32(float x) {
+    const float shifter = 12582912.0f; /* 1.5 * 2^23: adding it rounds to the nearest integer */
+    float xc = x < -104.0f ? -104.0f : (x > 88.72283935546875f ? 88.72283935546875f : x); /* nan stays nan */
+    float t = xc * 1.44269504088896341f + shifter;
+    float k = t - shifter;
+    int32_t ki = (int32_t)(to_bits(t) - to_bits(shifter)); /* k as an integer, read off t's low bits */
+    float r = xc - k * 0.693359375f;                        /* ln2 in two parts (Cody and Waite): */
+    r = r - k * -2.12194440e-4f;                            /* k times the first is exact         */
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    p = p * r * r + r + 1.0f;
+    int32_t k1 = ki >> 1, k2 = ki - k1; /* 2^k = 2^k1 * 2^k2, each a normal float for k in [-150, 128] */
+    float e = p * from_bits((uint32_t)(k1 + 127) << 23) * from_bits((uint32_t)(k2 + 127) << 23);
+    return x > 88.72283935546875f ? INFINITY : e;
+}
+
+CLONES static float row_max(const float *x, Py_ssize_t n) {
+    float m = -INFINITY;
+#pragma omp simd reduction(max : m)
+    for (Py_ssize_t j = 0; j < n; j++) m = x[j] > m ? x[j] : m;
+    return m; /* a nan is skipped here, and comes back through exp(nan - m) in the sum */
+}
+
+static inline float add_lanes(float *lanes) {
+    for (int width = LANES / 2; width > 0; width /= 2)
+        for (int k = 0; k < width; k++) lanes[k] += lanes[k + width];
+    return lanes[0];
+}
+
+/* One leaf of a pairwise sum, n <= LEAF terms: what it adds is TERM(j), written as a macro so that
+ * the compiler inlines it into the vector loop. */
+#define LEAF_SUM(name, TERM)                                                              \
+    CLONES static float name(const float *a, const float *b, float m, Py_ssize_t n) {     \
+        float lanes[LANES] = {0};                                                         \
+        Py_ssize_t j = 0;                                                                 \
+        (void)b; (void)m;                                                                 \
+        for (; j + LANES <= n; j += LANES)                                                \
+            for (int k = 0; k < LANES; k++) lanes[k] += TERM(j + k);                      \
+        for (int k = 0; j + k < n; k++) lanes[k] += TERM(j + k); /* the last few terms */ \
+        return add_lanes(lanes);                                                          \
+    }
+#define EXP_TERM(j) exp_f32(a[j] - m)
+#define PLAIN_TERM(j) a[j]
+#define PRODUCT_TERM(j) (a[j] * b[j])
+LEAF_SUM(sum_exp_leaf, EXP_TERM)
+LEAF_SUM(sum_leaf, PLAIN_TERM)
+LEAF_SUM(sum_product_leaf, PRODUCT_TERM)
+
+typedef float (*leaf_sum)(const float *, const float *, float, Py_ssize_t);
+
+/* The sum of a leaf's terms over [0, n): halves of a multiple of LANES terms, down to leaves. */
+static float pairwise(leaf_sum leaf, const float *a, const float *b, float m, Py_ssize_t n) {
+    if (n <= LEAF) return leaf(a, b, m, n);
+    Py_ssize_t half = n / 2 / LANES * LANES;
+    return pairwise(leaf, a, b, m, half) + pairwise(leaf, a + half, b ? b + half : NULL, m, n - half);
+}
+
+CLONES static void subtract_two(float *out, const float *x, float m, float c, Py_ssize_t n) {
+    for (Py_ssize_t j = 0; j < n; j++) out[j] = (x[j] - m) - c;
+}
+
+CLONES static void exp_shifted(float *out, const float *x, float m, Py_ssize_t n) {
+    for (Py_ssize_t j = 0; j < n; j++) out[j] = exp_f32(x[j] - m);
+}
+
+CLONES static void divide(float *out, float s, Py_ssize_t n) {
+    for (Py_ssize_t j = 0; j < n; j++) out[j] = out[j] / s;
+}
+
+CLONES static void minus_exp_times(float *out, const float *g, const float *y, float s, Py_ssize_t n) {
+    for (Py_ssize_t j = 0; j < n; j++) out[j] = g[j] - exp_f32(y[j]) * s;
+}
+
+CLONES static void minus_times(float *out, const float *g, const float *y, float s, Py_ssize_t n) {
+    for (Py_ssize_t j = 0; j < n; j++) out[j] = (g[j] - s) * y[j];
+}
+
+static void log_softmax_row(float *out, const float *x, const float *unused, Py_ssize_t n) {
+    (void)unused;
+    float m = row_max(x, n);
+    subtract_two(out, x, m, logf(pairwise(sum_exp_leaf, x, NULL, m, n)), n);
+}
+
+static void softmax_row(float *out, const float *x, const float *unused, Py_ssize_t n) {
+    (void)unused;
+    exp_shifted(out, x, row_max(x, n), n);
+    divide(out, pairwise(sum_leaf, out, NULL, 0.0f, n), n);
+}
+
+static void log_softmax_backward_row(float *out, const float *g, const float *y, Py_ssize_t n) {
+    minus_exp_times(out, g, y, pairwise(sum_leaf, g, NULL, 0.0f, n), n);
+}
+
+static void softmax_backward_row(float *out, const float *g, const float *y, Py_ssize_t n) {
+    minus_times(out, g, y, pairwise(sum_product_leaf, g, y, 0.0f, n), n);
+}
+
+typedef void (*row_kernel)(float *, const float *, const float *, Py_ssize_t);
+
+/* ------------------------------------------------------------------ threads
+ * A call with threads > 1 opens a job: its rows, in chunks of about CHUNK floats, go to whichever thread
+ * takes them first, the calling thread and up to threads - 1 workers (started on first use, kept for later
+ * calls). Each row is computed as on one thread, so the result does not depend on who computes it. Chunks
+ * rather than one equal part per thread, because a worker can be slow to wake (100 us and more on the
+ * shared machines here): the caller does not wait for it, only for the chunk it is in the middle of.
+ *
+ * The caller closes the job once every chunk is taken, then waits until no worker is attached to it. A
+ * worker attaches (counts itself in `attached`) before it looks whether a job is open, so the caller never
+ * rewrites a job that a worker is reading (both use sequentially consistent atomics). A worker that finds
+ * nothing to do spins for up to SPIN_NS before it sleeps, since a loop usually calls again within
+ * microseconds. Only one call at a time uses the workers; another Python thread's call runs on its own. */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <time.h>
+
+#define MAX_WORKERS 63
+#define CHUNK 16384 /* floats per chunk of rows: from this size two threads beat one (docs/performance.md) */
+#define SPIN_NS 100000L
+
+typedef struct {
+    row_kernel kernel;
+    float *out;
+    const float *a, *b;
+    Py_ssize_t n, rows, rows_per_chunk;
+    int threads;
+    atomic_ptrdiff_t next_row; /* the first row no thread has taken yet */
+} job_t;
+
+static job_t job;              /* written by the caller only while `job_open` is 0 and no worker is attached */
+static atomic_int job_open;    /* 1 while `job` may be worked on */
+static atomic_int attached;    /* workers between attaching and detaching */
+static atomic_uint generation; /* bumped once per job, to wake the workers */
+static atomic_int sleepers;    /* workers asleep on `new_job` (or about to be) */
+static int workers;            /* threads started (0 in a forked child: it has none of them) */
+static pthread_mutex_t pool_busy = PTHREAD_MUTEX_INITIALIZER; /* held by the call that owns the job */
+static pthread_mutex_t sleep_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t new_job = PTHREAD_COND_INITIALIZER;
+
+static inline void pause_briefly(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
+static long elapsed_ns(const struct timespec *since) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (now.tv_sec - since->tv_sec) * 1000000000L + (now.tv_nsec - since->tv_nsec);
+}
+
+static void run_rows_of(const job_t *work, Py_ssize_t lo, Py_ssize_t hi) {
+    Py_ssize_t n = work->n;
+    for (Py_ssize_t i = lo; i < hi; i++)
+        work->kernel(work->out + i * n, work->a + i * n, work->b ? work->b + i * n : NULL, n);
+}
+
+/* Take chunks of the job's rows and compute them until none is left. */
+static void take_chunks(job_t *work) {
+    for (;;) {
+        Py_ssize_t lo = atomic_fetch_add(&work->next_row, work->rows_per_chunk);
+        if (lo >= work->rows) return;
+        run_rows_of(work, lo, lo + work->rows_per_chunk < work->rows ? lo + work->rows_per_chunk : work->rows);
+    }
+}
+
+static unsigned wait_for_new_job(unsigned seen) {
+    struct timespec start;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    for (int spins = 1;; spins++) {
+        unsigned now = atomic_load(&generation);
+        if (now != seen) return now;
+        if (spins % 256 == 0 && elapsed_ns(&start) > SPIN_NS) break;
+        pause_briefly();
+    }
+    pthread_mutex_lock(&sleep_lock);
+    atomic_fetch_add(&sleepers, 1);
+    unsigned now;
+    while ((now = atomic_load(&generation)) == seen) pthread_cond_wait(&new_job, &sleep_lock);
+    atomic_fetch_sub(&sleepers, 1);
+    pthread_mutex_unlock(&sleep_lock);
+    return now;
+}
+
+static void *worker(void *arg) {
+    int index = (int)(intptr_t)arg; /* worker 1, 2, ...: it helps jobs of more than `index` threads */
+    unsigned seen = atomic_load(&generation);
+    for (;;) {
+        seen = wait_for_new_job(seen);
+        atomic_fetch_add(&attached, 1);
+        if (atomic_load(&job_open) && index < job.threads) take_chunks(&job);
+        atomic_fetch_sub(&attached, 1);
+    }
+    return NULL;
+}
+
+static void forget_workers_in_child(void) {
+    workers = 0; /* the child has only the thread that forked: start new workers when needed */
+    atomic_store(&job_open, 0);
+    atomic_store(&attached, 0);
+    atomic_store(&sleepers, 0);
+    pthread_mutex_init(&pool_busy, NULL);
+    pthread_mutex_init(&sleep_lock, NULL);
+    pthread_cond_init(&new_job, NULL);
+}
+
+/* Start workers up to `wanted` (called with pool_busy held). A worker that misses the job it was started
+ * for costs nothing: the caller takes its chunks. */
+static void start_workers(int wanted) {
+    static int fork_handler_registered = 0;
+    if (!fork_handler_registered) fork_handler_registered = pthread_atfork(NULL, NULL, forget_workers_in_child) == 0;
+    while (workers < wanted) {
+        pthread_t thread;
+        pthread_attr_t attr;
+        pthread_attr_init(&attr);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        int failed = pthread_create(&thread, &attr, worker, (void *)(intptr_t)(workers + 1));
+        pthread_attr_destroy(&attr);
+        if (failed) return;
+        workers++;
+    }
+}
+
+static void run_job(row_kernel kernel, float *out, const float *a, const float *b, Py_ssize_t n,
+                    Py_ssize_t rows, int threads) {
+    Py_ssize_t rows_per_chunk = CHUNK / n > 0 ? CHUNK / n : 1;
+    if (threads <= 1 || rows <= rows_per_chunk || pthread_mutex_trylock(&pool_busy) != 0) {
+        job_t alone = {kernel, out, a, b, n, rows, rows, 1, 0};
+        run_rows_of(&alone, 0, rows);
+        return;
+    }
+    start_workers(threads - 1 < MAX_WORKERS ? threads - 1 : MAX_WORKERS);
+    job.kernel = kernel, job.out = out, job.a = a, job.b = b, job.n = n, job.rows = rows;
+    job.rows_per_chunk = rows_per_chunk, job.threads = threads;
+    atomic_store(&job.next_row, 0);
+    atomic_store(&job_open, 1);
+    atomic_fetch_add(&generation, 1);
+    if (atomic_load(&sleepers) > 0) { /* a spinning worker sees the new generation without a system call */
+        pthread_mutex_lock(&sleep_lock);
+        pthread_cond_broadcast(&new_job);
+        pthread_mutex_unlock(&sleep_lock);
+    }
+    take_chunks(&job);
+    atomic_store(&job_open, 0);
+    while (atomic_load(&attached) > 0) pause_briefly(); /* a worker finishing its last chunk */
+    pthread_mutex_unlock(&pool_busy);
+}
+
+/* ------------------------------------------------------------------ the Python functions */
+static int get_floats(PyObject *obj, Py_buffer *view, int writable, Py_ssize_t length) {
+    if (PyObject_GetBuffer(obj, view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0)) < 0)
+        return -1;
+    if (strcmp(view->format, "f") != 0 || (length >= 0 && view->len != length)) {
+        PyErr_Format(PyExc_ValueError, "expected %zd bytes of float32, got %zd bytes of format '%s'", length,
+                     view->len, view->format);
+        PyBuffer_Release(view);
+        return -1;
+    }
+    return 0;
+}
+
+/* kernel(out, x, [y,] n, threads): check the arguments, then run the row kernel over every row, on
+ * `threads` threads, without the GIL. */
+static PyObject *run_rows(row_kernel kernel, int inputs, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != inputs + 3) {
+        PyErr_Format(PyExc_TypeError, "expected %d arguments, got %zd", inputs + 3, nargs);
+        return NULL;
+    }
+    Py_ssize_t n = PyLong_AsSsize_t(args[nargs - 2]);
+    if (n == -1 && PyErr_Occurred()) return NULL;
+    long threads = PyLong_AsLong(args[nargs - 1]);
+    if (threads == -1 && PyErr_Occurred()) return NULL;
+    Py_buffer views[3];
+    if (get_floats(args[0], &views[0], 1, -1) < 0) return NULL;
+    int got = 1;
+    while (got <= inputs && get_floats(args[got], &views[got], 0, views[0].len) == 0) got++;
+    Py_ssize_t count = views[0].len / (Py_ssize_t)sizeof(float);
+    if (got > inputs && (n <= 0 || count % n != 0)) {
+        PyErr_Format(PyExc_ValueError, "%zd floats are not whole rows of %zd", count, n);
+    } else if (got > inputs && threads < 1) {
+        PyErr_Format(PyExc_ValueError, "threads must be positive, got %ld", threads);
+    } else if (got > inputs) {
+        float *out = views[0].buf;
+        const float *a = views[1].buf, *b = inputs > 1 ? views[2].buf : NULL;
+        int wanted = threads > MAX_WORKERS + 1 ? MAX_WORKERS + 1 : (int)threads;
+        Py_BEGIN_ALLOW_THREADS
+        run_job(kernel, out, a, b, n, count / n, wanted);
+        Py_END_ALLOW_THREADS
+    }
+    for (int i = 0; i < got; i++) PyBuffer_Release(&views[i]);
+    if (PyErr_Occurred()) return NULL;
+    Py_RETURN_NONE;
+}
+
+#define PY_KERNEL(name, inputs)                                                       \
+    static PyObject *py_##name(PyObject *self, PyObject *const *args, Py_ssize_t n) { \
+        (void)self;                                                                   \
+        return run_rows(name##_row, inputs, args, n);                                 \
+    }
+PY_KERNEL(log_softmax, 1)
+PY_KERNEL(softmax, 1)
+PY_KERNEL(log_softmax_backward, 2)
+PY_KERNEL(softmax_backward, 2)
+
+static PyMethodDef methods[] = {
+    {"log_softmax", (PyCFunction)(void (*)(void))py_log_softmax, METH_FASTCALL,
+     "log_softmax(out, x, n, threads): out = (x - m) - log(sum(exp(x - m))) for each row of n floats"},
+    {"softmax", (PyCFunction)(void (*)(void))py_softmax, METH_FASTCALL,
+     "softmax(out, x, n, threads): out = exp(x - m) / sum(exp(x - m)) for each row of n floats"},
+    {"log_softmax_backward", (PyCFunction)(void (*)(void))py_log_softmax_backward, METH_FASTCALL,
+     "log_softmax_backward(out, g, y, n, threads): out = g - exp(y) * sum(g) for each row of n floats"},
+    {"softmax_backward", (PyCFunction)(void (*)(void))py_softmax_backward, METH_FASTCALL,
+     "softmax_backward(out, g, y, n, threads): out = (g - sum(g * y)) * y for each row of n floats"},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {.m_base = PyModuleDef_HEAD_INIT, .m_name = "_csoftmax", .m_size = -1, .m_methods = methods,
+                                    .m_doc = "The softmax kernels of ops/softmax.py in C, for float32 rows."};
+
+PyMODINIT_FUNC PyInit__csoftmax(void) { return PyModule_Create(&module); }

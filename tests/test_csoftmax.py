@@ -1,0 +1,219 @@
+"""The C softmax kernels (minitorch_lsm/_csoftmax.c) against torch and against the NumPy kernels they stand
+in for: accuracy over row lengths that exercise every loop (the 32-lane body, the tail, the pairwise tree
+above 1024 terms), exp over its whole range (subnormal results, underflow, overflow), non-finite rows,
+and the checks on their arguments. The rest of the softmax suite runs on both kernel sets (conftest's
+``softmax_kernels``)."""
+from __future__ import annotations
+
+import os
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+import minitorch_lsm as mt
+
+softmax_module = sys.modules["minitorch_lsm.ops.softmax"]
+csoftmax = softmax_module._csoftmax
+
+if csoftmax is None:
+    if os.environ.get("CI") == "true":
+        raise RuntimeError("minitorch_lsm._csoftmax was not built: CI must test the C kernels")
+    pytest.skip("minitorch_lsm._csoftmax was not built (no C compiler at install)", allow_module_level=True)
+
+ROW_LENGTHS = [1, 2, 31, 32, 33, 100, 1000, 1024, 1025, 3001, 40000]
+FORWARD = {"log_softmax": torch.log_softmax, "softmax": torch.softmax}
+
+
+def reference_backward(name: str, g: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """The backward formula in float64 (y rounded to float32 first, as the kernel sees it)."""
+    g, y = g.astype(np.float64), y.astype(np.float64)
+    if name == "log_softmax":
+        return g - np.exp(y) * g.sum(-1, keepdims=True)
+    return (g - (g * y).sum(-1, keepdims=True)) * y
+
+
+def run(name: str, *arrays: np.ndarray) -> np.ndarray:
+    out = np.empty_like(arrays[0])
+    getattr(csoftmax, name)(out, *arrays, arrays[0].shape[-1], 1)
+    return out
+
+
+def logits(n: int, scale: float = 5.0) -> np.ndarray:
+    """Rows of random logits: 200 of them (20 of the longest), enough for the errors' statistics."""
+    rows = 200 if n <= 5000 else 20
+    return (np.random.default_rng(n).standard_normal((rows, n)) * scale).astype(np.float32)
+
+
+def assert_as_accurate_as_torch(ours: np.ndarray, theirs: np.ndarray, exact: np.ndarray) -> None:
+    """Errors against float64: on average at most 1.25x torch's float32 kernel's, and at worst 2x.
+    (Rounding errors are random: a one-to-one bound would fail on some rows whichever kernel is better.)"""
+    ours, theirs = np.abs(ours - exact), np.abs(theirs - exact)
+    assert ours.mean() <= 1.25 * theirs.mean() + 1e-12, (ours.mean(), theirs.mean())
+    assert ours.max() <= 2 * theirs.max() + 1e-12, (ours.max(), theirs.max())
+
+
+@pytest.mark.parametrize("n", ROW_LENGTHS)
+@pytest.mark.parametrize("name", ["log_softmax", "softmax"])
+def test_forward_is_as_accurate_as_torch(name, n):
+    x = logits(n)
+    exact = FORWARD[name](torch.from_numpy(x).double(), -1).numpy()
+    assert_as_accurate_as_torch(run(name, x), FORWARD[name](torch.from_numpy(x), -1).numpy(), exact)
+
+
+@pytest.mark.parametrize("n", ROW_LENGTHS)
+@pytest.mark.parametrize("name", ["log_softmax", "softmax"])
+def test_backward_is_as_accurate_as_torch(name, n):
+    x, g = logits(n), logits(n + 1, scale=1.0)[:, :n].copy()
+    y = FORWARD[name](torch.from_numpy(x), -1)
+    backward = torch._log_softmax_backward_data if name == "log_softmax" else torch._softmax_backward_data
+    theirs = backward(torch.from_numpy(g), y, -1, torch.float32).numpy()
+    assert_as_accurate_as_torch(run(name + "_backward", g, y.numpy()), theirs, reference_backward(name, g, y.numpy()))
+
+
+def test_exp_over_its_whole_range():
+    """softmax([0, t]) = [1, e^t] / (1 + e^t): e^t from the overflow threshold down through the subnormals to 0."""
+    t = np.concatenate([np.linspace(-110, 0, 200001), [-103.9, -103.3, -87.5, -87.3, -1e-30, -0.0]]).astype(np.float32)
+    x = np.stack([np.zeros_like(t), t], axis=1)
+    ours, theirs = run("softmax", x)[:, 1], torch.softmax(torch.from_numpy(x), 1).numpy()[:, 1]
+    exact = np.exp(t.astype(np.float64)) / (1 + np.exp(t.astype(np.float64)))
+    # within 3 ulp (exp, the sum and the division each round), subnormals included (whose ulp is 2**-149)
+    ulp = np.spacing(exact.astype(np.float32)).astype(np.float64)
+    assert (np.abs(ours - exact) <= 3 * ulp).all()
+    assert np.array_equal(ours == 0, theirs == 0)  # the same underflow to zero as torch
+    big = np.array([[0.0, 88.0], [0.0, 88.7], [0.0, 89.0], [0.0, 1e30]], dtype=np.float32)
+    np.testing.assert_allclose(run("softmax", big), torch.softmax(torch.from_numpy(big), 1).numpy(), rtol=2e-7)
+    y = np.array([[0.0, 88.0, 88.72, 88.73, 1e30]], dtype=np.float32)  # exp(y) itself, through the backward
+    np.testing.assert_array_equal(run("log_softmax_backward", np.full_like(y, 0.2), y)[0, 2:4] < -1e37, [True, True])
+    assert np.isneginf(run("log_softmax_backward", np.full_like(y, 0.2), y)[0, 3:]).all()
+
+
+ROWS = np.array([[1.0, -np.inf, 2.0, 3.0], [np.inf, 1.0, 2.0, 3.0], [np.nan, 1.0, 2.0, 3.0],
+                 [-np.inf, -np.inf, -np.inf, -np.inf], [1e30, -1e30, 0.0, 1e4], [5.0, 5.0, 5.0, 5.0]],
+                dtype=np.float32)
+
+
+@pytest.mark.parametrize("name", ["log_softmax", "softmax"])
+def test_non_finite_rows_match_torch(name):
+    expected = FORWARD[name](torch.from_numpy(ROWS), 1).numpy()
+    np.testing.assert_allclose(run(name, ROWS), expected, rtol=2e-7, atol=0, equal_nan=True)
+
+
+@pytest.mark.parametrize("name", ["log_softmax", "softmax"])
+def test_c_and_numpy_kernels_agree_through_the_api(name, rng):
+    """The same call on both kernel sets: values and gradients within a few ulp (they round differently)."""
+    x = (rng.standard_normal((64, 300)) * 4).astype(np.float32)
+    g = rng.standard_normal((64, 300)).astype(np.float32)
+    results = []
+    for use_c in (True, False):
+        before, softmax_module.use_c_kernels = softmax_module.use_c_kernels, use_c
+        try:
+            a = mt.tensor(x, requires_grad=True)
+            y = getattr(a, name)(1)
+            y.backward(mt.tensor(g))
+            results.append((y.detach().numpy(), a.grad.numpy()))
+        finally:
+            softmax_module.use_c_kernels = before
+    (y_c, grad_c), (y_np, grad_np) = results
+    np.testing.assert_allclose(y_c, y_np, rtol=4e-6, atol=4e-7)
+    np.testing.assert_allclose(grad_c, grad_np, rtol=1e-5, atol=1e-6)
+
+
+def test_the_api_reaches_the_c_kernels(monkeypatch):
+    """float32 rows along the last axis of contiguous arrays go to C; other layouts take the NumPy kernels."""
+    called = []
+
+    class Spy:
+        def __getattr__(self, name):
+            called.append(name)
+            return getattr(csoftmax, name)
+
+    monkeypatch.setattr(softmax_module, "_csoftmax", Spy())
+    monkeypatch.setattr(softmax_module, "use_c_kernels", True)
+    x = mt.randn(4, 5, requires_grad=True)
+    x.log_softmax(1).backward(mt.randn(4, 5))
+    x.softmax(-1).backward(mt.randn(4, 5))
+    assert called == ["log_softmax", "log_softmax_backward", "softmax", "softmax_backward"]
+    called.clear()
+    x.log_softmax(0)
+    x.t().log_softmax(1)
+    x.double().softmax(1)
+    assert called == []
+
+
+@pytest.mark.parametrize("arrays,message", [
+    ((np.zeros(4, np.float64), np.zeros(4, np.float32)), "float32"),
+    ((np.zeros(4, np.float32), np.zeros(3, np.float32)), "float32"),
+    ((np.zeros(6, np.float32), np.zeros(6, np.float32)), "whole rows"),
+])
+def test_bad_arguments_raise_and_write_nothing(arrays, message):
+    out = arrays[0].copy()
+    with pytest.raises(ValueError, match=message):
+        csoftmax.log_softmax(*arrays, 4, 1)
+    np.testing.assert_array_equal(out, arrays[0])
+    with pytest.raises(ValueError, match="not C-contiguous"):
+        csoftmax.softmax(np.zeros((4, 4), np.float32), np.zeros((4, 8), np.float32)[:, ::2], 4, 1)
+    with pytest.raises(TypeError, match="expected 5 arguments"):
+        csoftmax.softmax_backward(np.zeros(4, np.float32), np.zeros(4, np.float32), 4, 1)
+    with pytest.raises(ValueError, match="threads must be positive, got 0"):
+        csoftmax.softmax(np.zeros(4, np.float32), np.zeros(4, np.float32), 4, 0)
+
+
+@pytest.mark.parametrize("threads", [2, 3, 7, 64, 1000])
+@pytest.mark.parametrize("shape", [(1, 5), (3, 40), (257, 1000)])
+def test_the_thread_count_does_not_change_a_bit(threads, shape):
+    x = logits(shape[1])[: shape[0]] if shape[0] <= 200 else np.tile(logits(shape[1]), (2, 1))[: shape[0]]
+    g = np.random.default_rng(1).standard_normal(x.shape).astype(np.float32)
+    for name, arrays in [("log_softmax", (x,)), ("softmax", (x,)), ("log_softmax_backward", (g, x - 10)),
+                         ("softmax_backward", (g, x))]:
+        one, many = np.empty_like(x), np.full_like(x, np.nan)
+        getattr(csoftmax, name)(one, *arrays, x.shape[1], 1)
+        getattr(csoftmax, name)(many, *arrays, x.shape[1], threads)
+        np.testing.assert_array_equal(many, one)
+
+
+def test_calls_from_several_python_threads_at_once():
+    """Only one call at a time uses the workers; the others run on their own thread, with the same results."""
+    import threading
+    x = np.tile(logits(1000), (3, 1))
+    expected = run("log_softmax", x)
+    results, errors = [None] * 4, []
+
+    def call(i):
+        try:
+            for _ in range(20):
+                out = np.empty_like(x)
+                csoftmax.log_softmax(out, x, 1000, 2)
+                results[i] = out
+        except BaseException as error:
+            errors.append(error)
+    threads = [threading.Thread(target=call, args=(i,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors and all(np.array_equal(r, expected) for r in results)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_forked_child_starts_its_own_workers():
+    """A child forked after the workers ran has none of them: its threaded call must not wait for them."""
+    x = np.tile(logits(1000), (3, 1))
+    expected = run("log_softmax", x)
+    csoftmax.log_softmax(np.empty_like(x), x, 1000, 2)  # the parent's workers exist now
+    pid = os.fork()
+    if pid == 0:  # the child: exit 0 only if a threaded call finishes with the right values
+        out = np.empty_like(x)
+        csoftmax.log_softmax(out, x, 1000, 2)
+        os._exit(0 if np.array_equal(out, expected) else 1)
+    for _ in range(200):
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            assert os.waitstatus_to_exitcode(status) == 0
+            return
+        import time
+        time.sleep(0.05)
+    os.kill(pid, 9)
+    os.waitpid(pid, 0)
+    pytest.fail("the forked child hung in a threaded call")
