@@ -53,15 +53,15 @@ def one_torch_thread():
 
 @pytest.fixture(scope="module", params=["c", "numpy"])
 def softmax_kernels(request):
-    """Run a module's tests twice: with the C softmax kernels (minitorch_lsm/_csoftmax.c) and with the NumPy
+    """Run a module's tests twice: with the C softmax kernels (minitorch_lsm/_ckernels.c) and with the NumPy
     ones they stand in for (``pytestmark = usefixtures("softmax_kernels")``). Only an install without a C
     compiler skips the first, and never in CI."""
-    module = sys.modules["minitorch_lsm.ops.softmax"]
-    if request.param == "c" and module._csoftmax is None:
+    module = sys.modules["minitorch_lsm.ops._c"]
+    if request.param == "c" and module.kernels is None:
         if os.environ.get("CI") == "true":
-            pytest.fail("minitorch_lsm._csoftmax was not built: CI must test the C kernels")
-        pytest.skip("minitorch_lsm._csoftmax was not built (no C compiler at install)")
-    before = module.use_c_kernels
-    module.use_c_kernels = request.param == "c"
+            pytest.fail("minitorch_lsm._ckernels was not built: CI must test the C kernels")
+        pytest.skip("minitorch_lsm._ckernels was not built (no C compiler at install)")
+    before = module.enabled
+    module.enabled = request.param == "c"
     yield request.param
-    module.use_c_kernels = before
+    module.enabled = before

@@ -27,10 +27,13 @@ import numpy as np
 from .. import _dtype
 from ..autograd.function import Function
 from ..tensor import Tensor
+from . import _c
 from ._elementwise_util import (_NUMBER_TYPES, Number, _binary, _cast, _require_tensor, _scalar_of, _tensor_pair, _xp,
                                 _zeros_like)
 from ._util import broadcast_shape, fused_multiply_add
 from .selection import where
+
+_FLOAT32 = np.dtype(np.float32)
 
 
 def _not_implemented(op: str) -> Any:
@@ -73,6 +76,10 @@ def _add_scaled(a: Any, b: Any, alpha: Number, np_dtype: Any, sign: int = 1) -> 
     scale = _scalar_of(alpha, np_dtype) * sign
     if np_dtype == np.float64:
         return fused_multiply_add(scale, b, a)
+    if np_dtype == _FLOAT32 and a.shape == b.shape and _c.takes(a, b):
+        out = np.empty(a.shape, np_dtype)
+        _c.kernels.add_scaled(out, a, b, float(scale))  # the same rounding as below, in one pass
+        return out
     wide = np.dtype(np.float32 if np_dtype == np.float16 else np.float64)
     if isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.shape == b.shape and a.size > _WIDE_BLOCK:
         return _add_scaled_in_blocks(a, b, scale.astype(wide), np_dtype)

@@ -20,7 +20,7 @@ input is computed in float32 and rounded back, as PyTorch does.
 Each formula is one small kernel on raw arrays (``_log_softmax_kernel`` ...), written with in-place
 ufuncs into one output buffer; ``_rowwise`` runs it on cache-sized blocks of rows. For float32 rows
 along the last axis of contiguous NumPy arrays each kernel hands its work to its C twin in
-``minitorch_lsm/_csoftmax.c`` (same formula, one pass over memory per row), when the install built it.
+``minitorch_lsm/_ckernels.c`` (same formula, one pass over memory per row), when the install built it.
 
 >>> import minitorch_lsm as torch
 >>> torch.log_softmax(torch.tensor([1., 2., 3., 4., 5.]), dim=0)
@@ -41,16 +41,10 @@ import numpy as np
 from .. import _dtype, _threads
 from ..autograd.function import Function
 from ..tensor import Tensor
+from . import _c
 from ._elementwise_util import _xp
 from ._util import as_int, normalize_dim, normalize_dims
 from .reduction import _count, _kept_shape, _unreduce
-
-try:  # the kernels below in C, built by `pip install` where a C compiler is present (see setup.py)
-    from .. import _csoftmax
-except ImportError:  # pragma: no cover - an install without a compiler
-    _csoftmax = None
-
-use_c_kernels = _csoftmax is not None  # tests set this to False to check the NumPy kernels on their own
 
 
 def _compute_dtype(array: Any) -> Any:
@@ -142,16 +136,14 @@ _C_PARALLEL = 1 << 17  # elements from which the C kernels use every thread (mea
 
 
 def _in_c(kernel: Any, axis: int, out: Any, *arrays: Any) -> bool:
-    """Run the C twin of ``kernel`` (``_csoftmax``) over the whole array and return True, where it applies:
+    """Run the C twin of ``kernel`` (``_ckernels``) over the whole array and return True, where it applies:
     float32 rows along the last axis of C-contiguous NumPy arrays. It computes the same formula in one
     pass over memory per row (NumPy's ufuncs make one pass each), with its own ``exp`` and pairwise sums
     of about the same error, and shares the rows out over its own threads."""
-    if not (use_c_kernels and out.dtype == _FLOAT32 and axis == out.ndim - 1 and isinstance(out, np.ndarray)):
-        return False
-    if not all(a.dtype == _FLOAT32 and isinstance(a, np.ndarray) and a.flags.c_contiguous for a in arrays):
+    if axis != out.ndim - 1 or not _c.takes(out, *arrays):
         return False
     threads = _threads.get_num_threads() if out.size >= _C_PARALLEL else 1
-    getattr(_csoftmax, _C_TWINS[kernel])(out, *arrays, out.shape[-1], threads)
+    getattr(_c.kernels, _C_TWINS[kernel])(out, *arrays, out.shape[-1], threads)
     return True
 
 

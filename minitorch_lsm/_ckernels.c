@@ -1,5 +1,9 @@
-/* The four softmax kernels of ops/softmax.py in C, for float32 rows along the last axis of C-contiguous
- * arrays. Each is the same formula as its NumPy twin, fused into one pass over memory per row:
+/* float32 kernels in C, each the twin of a NumPy code path that computes the same formula: the four
+ * softmax kernels of ops/softmax.py (below) and `a + scale * b` rounded once (ops/elementwise.py, at the
+ * end of this file). ops/_c.py decides when they are used.
+ *
+ * The softmax kernels work on float32 rows along the last axis of C-contiguous arrays, each fused into
+ * one pass over memory per row:
  *
  *     log_softmax(out, x, n, threads)              out = (x - m) - log(sum(exp(x - m)))   m = max(x)
  *     softmax(out, x, n, threads)                  out = exp(x - m) / sum(exp(x - m))
@@ -345,7 +349,47 @@ PY_KERNEL(softmax, 1)
 PY_KERNEL(log_softmax_backward, 2)
 PY_KERNEL(softmax_backward, 2)
 
+/* ------------------------------------------------------------------ a + scale * b, rounded once
+ * PyTorch's add(alpha=) kernel fuses the multiply-add, so the result is rounded once. Here it is computed
+ * in double: the product of two floats (scale is a float32 value) is exact there, the sum is rounded to
+ * double and then to float32, as the NumPy path in ops/elementwise.py computes it, in one pass instead of
+ * four. out may be a itself. */
+CLONES static void add_scaled_loop(float *out, const float *a, const float *b, double scale, Py_ssize_t n) {
+    for (Py_ssize_t i = 0; i < n; i++) out[i] = (float)((double)a[i] + scale * (double)b[i]);
+}
+
+static PyObject *py_add_scaled(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)self;
+    if (nargs != 4) {
+        PyErr_Format(PyExc_TypeError, "expected 4 arguments, got %zd", nargs);
+        return NULL;
+    }
+    double scale = PyFloat_AsDouble(args[3]);
+    if (scale == -1.0 && PyErr_Occurred()) return NULL;
+    if ((double)(float)scale != scale && !isnan(scale)) {
+        PyErr_Format(PyExc_ValueError, "scale must be a float32 value, got %R", args[3]);
+        return NULL;
+    }
+    Py_buffer views[3];
+    if (get_floats(args[0], &views[0], 1, -1) < 0) return NULL;
+    int got = 1;
+    while (got < 3 && get_floats(args[got], &views[got], 0, views[0].len) == 0) got++;
+    if (got == 3) {
+        float *out = views[0].buf;
+        const float *a = views[1].buf, *b = views[2].buf;
+        Py_ssize_t n = views[0].len / (Py_ssize_t)sizeof(float);
+        Py_BEGIN_ALLOW_THREADS
+        add_scaled_loop(out, a, b, scale, n);
+        Py_END_ALLOW_THREADS
+    }
+    for (int i = 0; i < got; i++) PyBuffer_Release(&views[i]);
+    if (PyErr_Occurred()) return NULL;
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef methods[] = {
+    {"add_scaled", (PyCFunction)(void (*)(void))py_add_scaled, METH_FASTCALL,
+     "add_scaled(out, a, b, scale): out = a + scale * b for float32 arrays, rounded once"},
     {"log_softmax", (PyCFunction)(void (*)(void))py_log_softmax, METH_FASTCALL,
      "log_softmax(out, x, n, threads): out = (x - m) - log(sum(exp(x - m))) for each row of n floats"},
     {"softmax", (PyCFunction)(void (*)(void))py_softmax, METH_FASTCALL,
@@ -357,7 +401,7 @@ static PyMethodDef methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
-static struct PyModuleDef module = {.m_base = PyModuleDef_HEAD_INIT, .m_name = "_csoftmax", .m_size = -1, .m_methods = methods,
-                                    .m_doc = "The softmax kernels of ops/softmax.py in C, for float32 rows."};
+static struct PyModuleDef module = {.m_base = PyModuleDef_HEAD_INIT, .m_name = "_ckernels", .m_size = -1, .m_methods = methods,
+                                    .m_doc = "float32 kernels in C: the softmax family's rows, and a + scale * b."};
 
-PyMODINIT_FUNC PyInit__csoftmax(void) { return PyModule_Create(&module); }
+PyMODINIT_FUNC PyInit__ckernels(void) { return PyModule_Create(&module); }

@@ -1,4 +1,4 @@
-"""The C softmax kernels (minitorch_lsm/_csoftmax.c) against torch and against the NumPy kernels they stand
+"""The C kernels (minitorch_lsm/_ckernels.c) against torch and against the NumPy kernels they stand
 in for: accuracy over row lengths that exercise every loop (the 32-lane body, the tail, the pairwise tree
 above 1024 terms), exp over its whole range (subnormal results, underflow, overflow), non-finite rows,
 and the checks on their arguments. The rest of the softmax suite runs on both kernel sets (conftest's
@@ -14,13 +14,13 @@ import torch
 
 import minitorch_lsm as mt
 
-softmax_module = sys.modules["minitorch_lsm.ops.softmax"]
-csoftmax = softmax_module._csoftmax
+c_module = sys.modules["minitorch_lsm.ops._c"]
+ckernels = c_module.kernels
 
-if csoftmax is None:
+if ckernels is None:
     if os.environ.get("CI") == "true":
-        raise RuntimeError("minitorch_lsm._csoftmax was not built: CI must test the C kernels")
-    pytest.skip("minitorch_lsm._csoftmax was not built (no C compiler at install)", allow_module_level=True)
+        raise RuntimeError("minitorch_lsm._ckernels was not built: CI must test the C kernels")
+    pytest.skip("minitorch_lsm._ckernels was not built (no C compiler at install)", allow_module_level=True)
 
 ROW_LENGTHS = [1, 2, 31, 32, 33, 100, 1000, 1024, 1025, 3001, 40000]
 FORWARD = {"log_softmax": torch.log_softmax, "softmax": torch.softmax}
@@ -36,7 +36,7 @@ def reference_backward(name: str, g: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 def run(name: str, *arrays: np.ndarray) -> np.ndarray:
     out = np.empty_like(arrays[0])
-    getattr(csoftmax, name)(out, *arrays, arrays[0].shape[-1], 1)
+    getattr(ckernels, name)(out, *arrays, arrays[0].shape[-1], 1)
     return out
 
 
@@ -107,14 +107,14 @@ def test_c_and_numpy_kernels_agree_through_the_api(name, rng):
     g = rng.standard_normal((64, 300)).astype(np.float32)
     results = []
     for use_c in (True, False):
-        before, softmax_module.use_c_kernels = softmax_module.use_c_kernels, use_c
+        before, c_module.enabled = c_module.enabled, use_c
         try:
             a = mt.tensor(x, requires_grad=True)
             y = getattr(a, name)(1)
             y.backward(mt.tensor(g))
             results.append((y.detach().numpy(), a.grad.numpy()))
         finally:
-            softmax_module.use_c_kernels = before
+            c_module.enabled = before
     (y_c, grad_c), (y_np, grad_np) = results
     np.testing.assert_allclose(y_c, y_np, rtol=4e-6, atol=4e-7)
     np.testing.assert_allclose(grad_c, grad_np, rtol=1e-5, atol=1e-6)
@@ -127,10 +127,10 @@ def test_the_api_reaches_the_c_kernels(monkeypatch):
     class Spy:
         def __getattr__(self, name):
             called.append(name)
-            return getattr(csoftmax, name)
+            return getattr(ckernels, name)
 
-    monkeypatch.setattr(softmax_module, "_csoftmax", Spy())
-    monkeypatch.setattr(softmax_module, "use_c_kernels", True)
+    monkeypatch.setattr(c_module, "kernels", Spy())
+    monkeypatch.setattr(c_module, "enabled", True)
     x = mt.randn(4, 5, requires_grad=True)
     x.log_softmax(1).backward(mt.randn(4, 5))
     x.softmax(-1).backward(mt.randn(4, 5))
@@ -150,14 +150,14 @@ def test_the_api_reaches_the_c_kernels(monkeypatch):
 def test_bad_arguments_raise_and_write_nothing(arrays, message):
     out = arrays[0].copy()
     with pytest.raises(ValueError, match=message):
-        csoftmax.log_softmax(*arrays, 4, 1)
+        ckernels.log_softmax(*arrays, 4, 1)
     np.testing.assert_array_equal(out, arrays[0])
     with pytest.raises(ValueError, match="not C-contiguous"):
-        csoftmax.softmax(np.zeros((4, 4), np.float32), np.zeros((4, 8), np.float32)[:, ::2], 4, 1)
+        ckernels.softmax(np.zeros((4, 4), np.float32), np.zeros((4, 8), np.float32)[:, ::2], 4, 1)
     with pytest.raises(TypeError, match="expected 5 arguments"):
-        csoftmax.softmax_backward(np.zeros(4, np.float32), np.zeros(4, np.float32), 4, 1)
+        ckernels.softmax_backward(np.zeros(4, np.float32), np.zeros(4, np.float32), 4, 1)
     with pytest.raises(ValueError, match="threads must be positive, got 0"):
-        csoftmax.softmax(np.zeros(4, np.float32), np.zeros(4, np.float32), 4, 0)
+        ckernels.softmax(np.zeros(4, np.float32), np.zeros(4, np.float32), 4, 0)
 
 
 @pytest.mark.parametrize("threads", [2, 3, 7, 64, 1000])
@@ -168,8 +168,8 @@ def test_the_thread_count_does_not_change_a_bit(threads, shape):
     for name, arrays in [("log_softmax", (x,)), ("softmax", (x,)), ("log_softmax_backward", (g, x - 10)),
                          ("softmax_backward", (g, x))]:
         one, many = np.empty_like(x), np.full_like(x, np.nan)
-        getattr(csoftmax, name)(one, *arrays, x.shape[1], 1)
-        getattr(csoftmax, name)(many, *arrays, x.shape[1], threads)
+        getattr(ckernels, name)(one, *arrays, x.shape[1], 1)
+        getattr(ckernels, name)(many, *arrays, x.shape[1], threads)
         np.testing.assert_array_equal(many, one)
 
 
@@ -184,7 +184,7 @@ def test_calls_from_several_python_threads_at_once():
         try:
             for _ in range(20):
                 out = np.empty_like(x)
-                csoftmax.log_softmax(out, x, 1000, 2)
+                ckernels.log_softmax(out, x, 1000, 2)
                 results[i] = out
         except BaseException as error:
             errors.append(error)
@@ -201,11 +201,11 @@ def test_a_forked_child_starts_its_own_workers():
     """A child forked after the workers ran has none of them: its threaded call must not wait for them."""
     x = np.tile(logits(1000), (3, 1))
     expected = run("log_softmax", x)
-    csoftmax.log_softmax(np.empty_like(x), x, 1000, 2)  # the parent's workers exist now
+    ckernels.log_softmax(np.empty_like(x), x, 1000, 2)  # the parent's workers exist now
     pid = os.fork()
     if pid == 0:  # the child: exit 0 only if a threaded call finishes with the right values
         out = np.empty_like(x)
-        csoftmax.log_softmax(out, x, 1000, 2)
+        ckernels.log_softmax(out, x, 1000, 2)
         os._exit(0 if np.array_equal(out, expected) else 1)
     for _ in range(200):
         done, status = os.waitpid(pid, os.WNOHANG)
@@ -217,3 +217,29 @@ def test_a_forked_child_starts_its_own_workers():
     os.kill(pid, 9)
     os.waitpid(pid, 0)
     pytest.fail("the forked child hung in a threaded call")
+
+
+@pytest.mark.parametrize("use_c", [True, False])
+@pytest.mark.parametrize("size", [1, 7, 70000])
+@pytest.mark.parametrize("alpha", [0.1, -0.01, 3.7, -1e-30, 1e30])
+def test_add_with_alpha_rounds_as_torch(monkeypatch, use_c, size, alpha):
+    """a + alpha * b rounded once, in C and through NumPy (70000 elements: its block loop), bit for bit."""
+    monkeypatch.setattr(c_module, "enabled", use_c)
+    r = np.random.default_rng(size)
+    a, b = r.standard_normal(size).astype(np.float32), r.standard_normal(size).astype(np.float32)
+    ours = mt.tensor(a).add(mt.tensor(b), alpha=alpha).numpy()
+    theirs = torch.from_numpy(a).add(torch.from_numpy(b), alpha=alpha).numpy()
+    np.testing.assert_array_equal(ours.view(np.uint32), theirs.view(np.uint32))
+
+
+def test_add_scaled_in_place_and_its_argument_checks():
+    a, b = np.arange(5, dtype=np.float32), np.ones(5, np.float32)
+    ckernels.add_scaled(a, a, b, 0.5)  # out may be a itself
+    np.testing.assert_array_equal(a, np.arange(5) + 0.5)
+    with pytest.raises(ValueError, match="scale must be a float32 value, got 0.1"):
+        ckernels.add_scaled(a, a, b, 0.1)
+    with pytest.raises(ValueError, match="float32"):
+        ckernels.add_scaled(a, a, np.ones(4, np.float32), 0.5)
+    with pytest.raises(TypeError, match="expected 4 arguments"):
+        ckernels.add_scaled(a, a, b)
+    np.testing.assert_array_equal(a, np.arange(5) + 0.5)  # the refused calls wrote nothing

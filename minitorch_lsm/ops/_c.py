@@ -1,0 +1,35 @@
+"""The optional C kernels (``minitorch_lsm/_ckernels.c``) and the one switch that turns them on or off.
+
+``pip install`` builds them where a C compiler is present (see ``setup.py``); without one ``kernels`` is
+None and every op takes its NumPy path, which computes the same formula. The ops that have a C twin
+(the softmax family's row kernels, ``a + alpha * b`` in float32) call it only for what it was written
+for: C-contiguous float32 NumPy arrays (``takes``).
+
+>>> from minitorch_lsm.ops import _c
+>>> _c.enabled == (_c.kernels is not None)
+True
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+try:
+    from .. import _ckernels as kernels
+except ImportError:  # pragma: no cover - an install without a C compiler
+    kernels = None
+
+enabled = kernels is not None  # tests set this to False to check the NumPy paths on their own
+
+_FLOAT32 = np.dtype(np.float32)
+
+
+def takes(*arrays: Any) -> bool:
+    """True where the C kernels are on and every array is a C-contiguous float32 NumPy array."""
+    if not enabled:
+        return False
+    for a in arrays:
+        if not (isinstance(a, np.ndarray) and a.dtype == _FLOAT32 and a.flags.c_contiguous):
+            return False
+    return True
