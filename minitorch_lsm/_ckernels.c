@@ -1,6 +1,7 @@
 /* float32 kernels in C, each the twin of a NumPy code path that computes the same formula: the four
- * softmax kernels of ops/softmax.py (below) and `a + scale * b` rounded once (ops/elementwise.py, at the
- * end of this file). ops/_c.py decides when they are used.
+ * softmax kernels of ops/softmax.py (below), and at the end of this file three elementwise ones:
+ * `a + scale * b` rounded once (ops/elementwise.py), relu and its gradient (ops/unary.py). ops/_c.py
+ * decides when they are used.
  *
  * The softmax kernels work on float32 rows along the last axis of C-contiguous arrays, each fused into
  * one pass over memory per row:
@@ -349,47 +350,89 @@ PY_KERNEL(softmax, 1)
 PY_KERNEL(log_softmax_backward, 2)
 PY_KERNEL(softmax_backward, 2)
 
-/* ------------------------------------------------------------------ a + scale * b, rounded once
- * PyTorch's add(alpha=) kernel fuses the multiply-add, so the result is rounded once. Here it is computed
- * in double: the product of two floats (scale is a float32 value) is exact there, the sum is rounded to
- * double and then to float32, as the NumPy path in ops/elementwise.py computes it, in one pass instead of
- * four. out may be a itself. */
+/* ------------------------------------------------------------------ elementwise kernels
+ * Flat float32 arrays of one length; out may be one of the inputs.
+ *
+ * add_scaled(out, a, b, scale): out = a + scale * b, rounded once, as PyTorch's add(alpha=) kernel fuses
+ *     the multiply-add. It is computed in double: the product of two floats (scale is a float32 value)
+ *     is exact there, and the sum is rounded to double and then to float32, as the NumPy path in
+ *     ops/elementwise.py computes it, in one pass instead of four.
+ * relu(out, x): out = x < 0 ? 0 : x, which keeps -0.0 and nan as PyTorch's relu does.
+ * threshold_backward(out, g, y): out = y <= 0 ? 0 : g, relu's gradient from its output y (a nan y passes
+ *     g, a nan g does not leak where y <= 0: a select, not a product with a mask). */
 CLONES static void add_scaled_loop(float *out, const float *a, const float *b, double scale, Py_ssize_t n) {
     for (Py_ssize_t i = 0; i < n; i++) out[i] = (float)((double)a[i] + scale * (double)b[i]);
 }
 
+CLONES static void relu_loop(float *out, const float *x, Py_ssize_t n) {
+    for (Py_ssize_t i = 0; i < n; i++) out[i] = x[i] < 0.0f ? 0.0f : x[i];
+}
+
+CLONES static void threshold_backward_loop(float *out, const float *g, const float *y, Py_ssize_t n) {
+    for (Py_ssize_t i = 0; i < n; i++) out[i] = y[i] <= 0.0f ? 0.0f : g[i];
+}
+
+/* Get the buffers of args[0] (out, writable) and args[1..arrays-1], all float32 of out's length; on
+ * failure release what was got and return -1 with the error set. */
+static int get_flat_floats(PyObject *const *args, int arrays, Py_buffer *views) {
+    if (get_floats(args[0], &views[0], 1, -1) < 0) return -1;
+    for (int got = 1; got < arrays; got++) {
+        if (get_floats(args[got], &views[got], 0, views[0].len) < 0) {
+            while (got-- > 0) PyBuffer_Release(&views[got]);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int check_count(Py_ssize_t nargs, Py_ssize_t expected) {
+    if (nargs == expected) return 0;
+    PyErr_Format(PyExc_TypeError, "expected %zd arguments, got %zd", expected, nargs);
+    return -1;
+}
+
 static PyObject *py_add_scaled(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     (void)self;
-    if (nargs != 4) {
-        PyErr_Format(PyExc_TypeError, "expected 4 arguments, got %zd", nargs);
-        return NULL;
-    }
+    Py_buffer v[3];
+    if (check_count(nargs, 4) < 0) return NULL;
     double scale = PyFloat_AsDouble(args[3]);
     if (scale == -1.0 && PyErr_Occurred()) return NULL;
     if ((double)(float)scale != scale && !isnan(scale)) {
         PyErr_Format(PyExc_ValueError, "scale must be a float32 value, got %R", args[3]);
         return NULL;
     }
-    Py_buffer views[3];
-    if (get_floats(args[0], &views[0], 1, -1) < 0) return NULL;
-    int got = 1;
-    while (got < 3 && get_floats(args[got], &views[got], 0, views[0].len) == 0) got++;
-    if (got == 3) {
-        float *out = views[0].buf;
-        const float *a = views[1].buf, *b = views[2].buf;
-        Py_ssize_t n = views[0].len / (Py_ssize_t)sizeof(float);
-        Py_BEGIN_ALLOW_THREADS
-        add_scaled_loop(out, a, b, scale, n);
-        Py_END_ALLOW_THREADS
-    }
-    for (int i = 0; i < got; i++) PyBuffer_Release(&views[i]);
-    if (PyErr_Occurred()) return NULL;
+    if (get_flat_floats(args, 3, v) < 0) return NULL;
+    Py_BEGIN_ALLOW_THREADS
+    add_scaled_loop(v[0].buf, v[1].buf, v[2].buf, scale, v[0].len / (Py_ssize_t)sizeof(float));
+    Py_END_ALLOW_THREADS
+    for (int i = 0; i < 3; i++) PyBuffer_Release(&v[i]);
+    Py_RETURN_NONE;
+}
+
+static PyObject *py_relu(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)self;
+    Py_buffer v[2];
+    if (check_count(nargs, 2) < 0 || get_flat_floats(args, 2, v) < 0) return NULL;
+    relu_loop(v[0].buf, v[1].buf, v[0].len / (Py_ssize_t)sizeof(float));
+    for (int i = 0; i < 2; i++) PyBuffer_Release(&v[i]);
+    Py_RETURN_NONE;
+}
+
+static PyObject *py_threshold_backward(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)self;
+    Py_buffer v[3];
+    if (check_count(nargs, 3) < 0 || get_flat_floats(args, 3, v) < 0) return NULL;
+    threshold_backward_loop(v[0].buf, v[1].buf, v[2].buf, v[0].len / (Py_ssize_t)sizeof(float));
+    for (int i = 0; i < 3; i++) PyBuffer_Release(&v[i]);
     Py_RETURN_NONE;
 }
 
 static PyMethodDef methods[] = {
     {"add_scaled", (PyCFunction)(void (*)(void))py_add_scaled, METH_FASTCALL,
      "add_scaled(out, a, b, scale): out = a + scale * b for float32 arrays, rounded once"},
+    {"relu", (PyCFunction)(void (*)(void))py_relu, METH_FASTCALL, "relu(out, x): out = x < 0 ? 0 : x"},
+    {"threshold_backward", (PyCFunction)(void (*)(void))py_threshold_backward, METH_FASTCALL,
+     "threshold_backward(out, g, y): out = y <= 0 ? 0 : g"},
     {"log_softmax", (PyCFunction)(void (*)(void))py_log_softmax, METH_FASTCALL,
      "log_softmax(out, x, n, threads): out = (x - m) - log(sum(exp(x - m))) for each row of n floats"},
     {"softmax", (PyCFunction)(void (*)(void))py_softmax, METH_FASTCALL,
@@ -402,6 +445,6 @@ static PyMethodDef methods[] = {
 };
 
 static struct PyModuleDef module = {.m_base = PyModuleDef_HEAD_INIT, .m_name = "_ckernels", .m_size = -1, .m_methods = methods,
-                                    .m_doc = "float32 kernels in C: the softmax family's rows, and a + scale * b."};
+                                    .m_doc = "float32 kernels in C: the softmax family's rows, a + scale * b, relu."};
 
 PyMODINIT_FUNC PyInit__ckernels(void) { return PyModule_Create(&module); }

@@ -243,3 +243,27 @@ def test_add_scaled_in_place_and_its_argument_checks():
     with pytest.raises(TypeError, match="expected 4 arguments"):
         ckernels.add_scaled(a, a, b)
     np.testing.assert_array_equal(a, np.arange(5) + 0.5)  # the refused calls wrote nothing
+
+
+RELU_VALUES = np.array([-1.0, -0.0, 0.0, 2.0, np.nan, np.inf, -np.inf, 1e-45, -1e-45], np.float32)
+
+
+@pytest.mark.parametrize("use_c", [True, False])
+@pytest.mark.parametrize("size", [9, 5000])  # 5000: NumPy's path selects by bits from 1024 elements
+def test_relu_and_its_gradients_match_torch_bits(monkeypatch, use_c, size):
+    monkeypatch.setattr(c_module, "enabled", use_c)
+    r = np.random.default_rng(size)
+    x = np.resize(RELU_VALUES, size) * r.uniform(0.5, 2, size).astype(np.float32)
+    g = r.standard_normal(size).astype(np.float32)
+    g[::7] = np.nan
+    gg = r.standard_normal(size).astype(np.float32)
+    results = []
+    for lib in (mt, torch):
+        a = lib.tensor(x, requires_grad=True)
+        y = a.relu()
+        upstream = lib.tensor(g, requires_grad=True)
+        (grad,) = lib.autograd.grad(y, a, upstream, create_graph=True)
+        (grad_of_grad,) = lib.autograd.grad(grad, upstream, lib.tensor(gg))
+        results.append([t.detach().numpy().view(np.uint32) for t in (y, grad, grad_of_grad)] + [grad.grad_fn.name()])
+    for ours, theirs in zip(*results):
+        np.testing.assert_array_equal(ours, theirs)

@@ -74,7 +74,9 @@ class Addmm(Function):
 
     def forward(self, bias: Any, x: Any, weight: Any) -> Any:
         compute = _dtype.opmath(self.dtype)  # float16 multiplies and adds the bias in float32, rounded once
-        return _cast(_cast(x, compute) @ _cast(weight, compute).T + _cast(bias, compute), self.dtype)
+        out = _cast(x, compute) @ _cast(weight, compute).T
+        out += _cast(bias, compute)  # in place: one result array, not two
+        return _cast(out, self.dtype)
 
     def backward(self, grad: Tensor) -> tuple[Tensor | None, Tensor | None, Tensor | None]:
         need_bias, need_x, need_weight = self.needs_input_grad

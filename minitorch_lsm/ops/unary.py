@@ -17,6 +17,7 @@ import numpy as np
 from .. import _dtype
 from ..autograd.function import Function
 from ..tensor import Tensor
+from . import _c
 from ._elementwise_util import _cast, _in_opmath, _xp, _zeros_like
 from ._util import float_dtype_for, select
 from .selection import where
@@ -154,12 +155,36 @@ class Relu(UnaryFunction):
 
     def forward(self, x: Any) -> Any:
         x = x.astype(self.dtype, copy=False)
+        if _c.takes(x):
+            out = np.empty(x.shape, x.dtype)
+            _c.kernels.relu(out, x)  # the same select, in one pass
+            return out
         return select(x < 0, x.dtype.type(0), x)  # keeps -0. and NaN, as torch
 
     def backward(self, grad: Tensor) -> Tensor:
-        # PyTorch's threshold_backward selects instead of multiplying by the mask: a NaN x (relu(x) is NaN) passes
-        # the gradient, and a NaN gradient does not leak where x <= 0
-        return where(self.output <= 0, 0.0, grad)
+        return ThresholdBackward.apply(grad, self.output)
+
+
+class ThresholdBackward(Function):
+    """relu's gradient from its output y: z = g where y > 0, else 0 (PyTorch's threshold_backward).
+
+    It selects instead of multiplying by a mask: a NaN y (relu(NaN) is NaN) passes the gradient, and a
+    NaN gradient does not leak where y <= 0. z is linear in g, so dz/dg selects the same way; y is
+    piecewise constant, so it gets no gradient."""
+
+    keeps_inputs = True
+    grad_reads = ((1,), ())
+    node_name = "ThresholdBackwardBackward0"
+
+    def forward(self, g: Any, y: Any) -> Any:
+        if g.shape == y.shape and _c.takes(g, y):
+            out = np.empty(g.shape, g.dtype)
+            _c.kernels.threshold_backward(out, g, y)
+            return out
+        return select(y <= 0, g.dtype.type(0), g)
+
+    def backward(self, gg: Tensor) -> tuple[Tensor, None]:
+        return where(self.inputs[1] <= 0, 0.0, gg), None
 
 
 class Sign(UnaryFunction):
