@@ -27,11 +27,17 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <math.h>
+#include <sched.h>
 #include <stdint.h>
 #include <string.h>
 
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+/* Builds for AVX2 + FMA and for AVX-512, dispatched at load time by glibc's ifunc (which musl lacks). GCC 12
+ * names them by the x86-64-v3/v4 levels, whose dispatch tests CPU features; older GCC only has single
+ * features (an arch= name there tests the CPU model, which an AMD CPU fails). */
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 12 && defined(__x86_64__) && defined(__GLIBC__)
 #define CLONES __attribute__((target_clones("default", "arch=x86-64-v3", "arch=x86-64-v4")))
+#elif defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 6 && defined(__x86_64__) && defined(__GLIBC__)
+#define CLONES __attribute__((target_clones("default", "avx2", "avx512f")))
 #else
 #define CLONES
 #endif
@@ -80,9 +86,10 @@ static inline float add_lanes(float *lanes) {
  * the compiler inlines it into the vector loop. */
 #define LEAF_SUM(name, TERM)                                                              \
     CLONES static float name(const float *a, const float *b, float m, Py_ssize_t n) {     \
-        float lanes[LANES] = {0};                                                         \
+        float lanes[LANES];                                                               \
         Py_ssize_t j = 0;                                                                 \
         (void)b; (void)m;                                                                 \
+        for (int k = 0; k < LANES; k++) lanes[k] = -0.0f; /* -0 + x == x, also for x = -0 */ \
         for (; j + LANES <= n; j += LANES)                                                \
             for (int k = 0; k < LANES; k++) lanes[k] += TERM(j + k);                      \
         for (int k = 0; j + k < n; k++) lanes[k] += TERM(j + k); /* the last few terms */ \
@@ -148,16 +155,17 @@ typedef void (*row_kernel)(float *, const float *, const float *, Py_ssize_t);
 
 /* ------------------------------------------------------------------ threads
  * A call with threads > 1 opens a job: its rows, in chunks of about CHUNK floats, go to whichever thread
- * takes them first, the calling thread and up to threads - 1 workers (started on first use, kept for later
+ * takes them first, the calling thread and workers 1 .. threads - 1 (started on first use, kept for later
  * calls). Each row is computed as on one thread, so the result does not depend on who computes it. Chunks
  * rather than one equal part per thread, because a worker can be slow to wake (100 us and more on the
  * shared machines here): the caller does not wait for it, only for the chunk it is in the middle of.
  *
  * The caller closes the job once every chunk is taken, then waits until no worker is attached to it. A
  * worker attaches (counts itself in `attached`) before it looks whether a job is open, so the caller never
- * rewrites a job that a worker is reading (both use sequentially consistent atomics). A worker that finds
- * nothing to do spins for up to SPIN_NS before it sleeps, since a loop usually calls again within
- * microseconds. Only one call at a time uses the workers; another Python thread's call runs on its own. */
+ * rewrites a job that a worker is reading (all atomics here are sequentially consistent). A worker that
+ * took part in a job spins for up to SPIN_NS before it sleeps, since a loop usually calls again within
+ * microseconds; the caller wakes, with a system call, only the sleeping workers its job needs. Only one
+ * call at a time uses the workers; another Python thread's call runs on its own thread. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <time.h>
@@ -175,15 +183,20 @@ typedef struct {
     atomic_ptrdiff_t next_row; /* the first row no thread has taken yet */
 } job_t;
 
+typedef struct { /* what the caller needs to wake one worker */
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    atomic_int asleep; /* set under `lock` before the worker checks `generation` and waits */
+} worker_slot;
+
 static job_t job;              /* written by the caller only while `job_open` is 0 and no worker is attached */
 static atomic_int job_open;    /* 1 while `job` may be worked on */
 static atomic_int attached;    /* workers between attaching and detaching */
-static atomic_uint generation; /* bumped once per job, to wake the workers */
-static atomic_int sleepers;    /* workers asleep on `new_job` (or about to be) */
+static atomic_uint generation; /* bumped once per job */
 static int workers;            /* threads started (0 in a forked child: it has none of them) */
+static int fork_safe = -1;     /* whether the fork handler is registered (-1: not tried yet) */
+static worker_slot slots[MAX_WORKERS + 1];
 static pthread_mutex_t pool_busy = PTHREAD_MUTEX_INITIALIZER; /* held by the call that owns the job */
-static pthread_mutex_t sleep_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t new_job = PTHREAD_COND_INITIALIZER;
 
 static inline void pause_briefly(void) {
 #if defined(__x86_64__) || defined(__i386__)
@@ -212,31 +225,34 @@ static void take_chunks(job_t *work) {
     }
 }
 
-static unsigned wait_for_new_job(unsigned seen) {
+/* Wait until `generation` differs from `seen` and return it: spinning first if `spin`, then asleep. */
+static unsigned wait_for_new_job(worker_slot *slot, unsigned seen, int spin) {
     struct timespec start;
     clock_gettime(CLOCK_MONOTONIC, &start);
-    for (int spins = 1;; spins++) {
+    for (int spins = 1; spin; spins++) {
         unsigned now = atomic_load(&generation);
         if (now != seen) return now;
         if (spins % 256 == 0 && elapsed_ns(&start) > SPIN_NS) break;
         pause_briefly();
     }
-    pthread_mutex_lock(&sleep_lock);
-    atomic_fetch_add(&sleepers, 1);
+    pthread_mutex_lock(&slot->lock);
+    atomic_store(&slot->asleep, 1);
     unsigned now;
-    while ((now = atomic_load(&generation)) == seen) pthread_cond_wait(&new_job, &sleep_lock);
-    atomic_fetch_sub(&sleepers, 1);
-    pthread_mutex_unlock(&sleep_lock);
+    while ((now = atomic_load(&generation)) == seen) pthread_cond_wait(&slot->wake, &slot->lock);
+    atomic_store(&slot->asleep, 0);
+    pthread_mutex_unlock(&slot->lock);
     return now;
 }
 
 static void *worker(void *arg) {
     int index = (int)(intptr_t)arg; /* worker 1, 2, ...: it helps jobs of more than `index` threads */
     unsigned seen = atomic_load(&generation);
+    int took_part = 1;
     for (;;) {
-        seen = wait_for_new_job(seen);
+        seen = wait_for_new_job(&slots[index], seen, took_part);
         atomic_fetch_add(&attached, 1);
-        if (atomic_load(&job_open) && index < job.threads) take_chunks(&job);
+        took_part = atomic_load(&job_open) && index < job.threads;
+        if (took_part) take_chunks(&job);
         atomic_fetch_sub(&attached, 1);
     }
     return NULL;
@@ -246,27 +262,29 @@ static void forget_workers_in_child(void) {
     workers = 0; /* the child has only the thread that forked: start new workers when needed */
     atomic_store(&job_open, 0);
     atomic_store(&attached, 0);
-    atomic_store(&sleepers, 0);
     pthread_mutex_init(&pool_busy, NULL);
-    pthread_mutex_init(&sleep_lock, NULL);
-    pthread_cond_init(&new_job, NULL);
 }
 
-/* Start workers up to `wanted` (called with pool_busy held). A worker that misses the job it was started
- * for costs nothing: the caller takes its chunks. */
-static void start_workers(int wanted) {
-    static int fork_handler_registered = 0;
-    if (!fork_handler_registered) fork_handler_registered = pthread_atfork(NULL, NULL, forget_workers_in_child) == 0;
-    while (workers < wanted) {
+/* Start workers up to `wanted` (called with pool_busy held); returns how many there are. A worker that
+ * misses the job it was started for costs nothing: the caller takes its chunks. No worker starts if the
+ * fork handler could not be registered: a forked child would wait for workers it does not have. */
+static int start_workers(int wanted) {
+    if (fork_safe < 0) fork_safe = pthread_atfork(NULL, NULL, forget_workers_in_child) == 0;
+    while (fork_safe && workers < wanted) {
+        worker_slot *slot = &slots[workers + 1];
+        pthread_mutex_init(&slot->lock, NULL);
+        pthread_cond_init(&slot->wake, NULL);
+        atomic_store(&slot->asleep, 0);
         pthread_t thread;
         pthread_attr_t attr;
         pthread_attr_init(&attr);
         pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
         int failed = pthread_create(&thread, &attr, worker, (void *)(intptr_t)(workers + 1));
         pthread_attr_destroy(&attr);
-        if (failed) return;
+        if (failed) break;
         workers++;
     }
+    return workers;
 }
 
 static void run_job(row_kernel kernel, float *out, const float *a, const float *b, Py_ssize_t n,
@@ -277,20 +295,24 @@ static void run_job(row_kernel kernel, float *out, const float *a, const float *
         run_rows_of(&alone, 0, rows);
         return;
     }
-    start_workers(threads - 1 < MAX_WORKERS ? threads - 1 : MAX_WORKERS);
+    int wanted = threads - 1 < MAX_WORKERS ? threads - 1 : MAX_WORKERS;
+    int helpers = start_workers(wanted) < wanted ? workers : wanted;
     job.kernel = kernel, job.out = out, job.a = a, job.b = b, job.n = n, job.rows = rows;
-    job.rows_per_chunk = rows_per_chunk, job.threads = threads;
+    job.rows_per_chunk = rows_per_chunk, job.threads = helpers + 1;
     atomic_store(&job.next_row, 0);
     atomic_store(&job_open, 1);
     atomic_fetch_add(&generation, 1);
-    if (atomic_load(&sleepers) > 0) { /* a spinning worker sees the new generation without a system call */
-        pthread_mutex_lock(&sleep_lock);
-        pthread_cond_broadcast(&new_job);
-        pthread_mutex_unlock(&sleep_lock);
+    for (int i = 1; i <= helpers; i++) { /* a spinning worker sees the new generation by itself */
+        if (atomic_load(&slots[i].asleep)) {
+            pthread_mutex_lock(&slots[i].lock);
+            pthread_cond_signal(&slots[i].wake);
+            pthread_mutex_unlock(&slots[i].lock);
+        }
     }
     take_chunks(&job);
     atomic_store(&job_open, 0);
-    while (atomic_load(&attached) > 0) pause_briefly(); /* a worker finishing its last chunk */
+    for (long spins = 0; atomic_load(&attached) > 0; spins++) /* a worker finishing its last chunk */
+        if (spins < 100000) pause_briefly(); else sched_yield(); /* ... unless it is not running */
     pthread_mutex_unlock(&pool_busy);
 }
 
@@ -298,13 +320,16 @@ static void run_job(row_kernel kernel, float *out, const float *a, const float *
 static int get_floats(PyObject *obj, Py_buffer *view, int writable, Py_ssize_t length) {
     if (PyObject_GetBuffer(obj, view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0)) < 0)
         return -1;
-    if (strcmp(view->format, "f") != 0 || (length >= 0 && view->len != length)) {
-        PyErr_Format(PyExc_ValueError, "expected %zd bytes of float32, got %zd bytes of format '%s'", length,
-                     view->len, view->format);
-        PyBuffer_Release(view);
-        return -1;
+    const char *format = view->format ? view->format : "B"; /* no format means unsigned bytes */
+    if (strcmp(format, "f") != 0) {
+        PyErr_Format(PyExc_ValueError, "expected aligned float32 (format 'f'), got format '%s'", format);
+    } else if (length >= 0 && view->len != length) {
+        PyErr_Format(PyExc_ValueError, "expected %zd bytes of float32, got %zd", length, view->len);
+    } else {
+        return 0;
     }
-    return 0;
+    PyBuffer_Release(view);
+    return -1;
 }
 
 /* kernel(out, x, [y,] n, threads): check the arguments, then run the row kernel over every row, on
@@ -353,15 +378,14 @@ PY_KERNEL(softmax_backward, 2)
 /* ------------------------------------------------------------------ elementwise kernels
  * Flat float32 arrays of one length; out may be one of the inputs.
  *
- * add_scaled(out, a, b, scale): out = a + scale * b, rounded once, as PyTorch's add(alpha=) kernel fuses
- *     the multiply-add. It is computed in double: the product of two floats (scale is a float32 value)
- *     is exact there, and the sum is rounded to double and then to float32, as the NumPy path in
- *     ops/elementwise.py computes it, in one pass instead of four.
+ * add_scaled(out, a, b, scale): out = fmaf(scale, b, a), a + scale * b rounded once, as PyTorch's add(alpha=)
+ *     kernel fuses the multiply-add (scale is a float32 value). One pass, where the NumPy path in
+ *     ops/elementwise.py makes about ten.
  * relu(out, x): out = x < 0 ? 0 : x, which keeps -0.0 and nan as PyTorch's relu does.
  * threshold_backward(out, g, y): out = y <= 0 ? 0 : g, relu's gradient from its output y (a nan y passes
  *     g, a nan g does not leak where y <= 0: a select, not a product with a mask). */
-CLONES static void add_scaled_loop(float *out, const float *a, const float *b, double scale, Py_ssize_t n) {
-    for (Py_ssize_t i = 0; i < n; i++) out[i] = (float)((double)a[i] + scale * (double)b[i]);
+CLONES static void add_scaled_loop(float *out, const float *a, const float *b, float scale, Py_ssize_t n) {
+    for (Py_ssize_t i = 0; i < n; i++) out[i] = fmaf(scale, b[i], a[i]);
 }
 
 CLONES static void relu_loop(float *out, const float *x, Py_ssize_t n) {
@@ -403,7 +427,7 @@ static PyObject *py_add_scaled(PyObject *self, PyObject *const *args, Py_ssize_t
     }
     if (get_flat_floats(args, 3, v) < 0) return NULL;
     Py_BEGIN_ALLOW_THREADS
-    add_scaled_loop(v[0].buf, v[1].buf, v[2].buf, scale, v[0].len / (Py_ssize_t)sizeof(float));
+    add_scaled_loop(v[0].buf, v[1].buf, v[2].buf, (float)scale, v[0].len / (Py_ssize_t)sizeof(float));
     Py_END_ALLOW_THREADS
     for (int i = 0; i < 3; i++) PyBuffer_Release(&v[i]);
     Py_RETURN_NONE;
@@ -447,4 +471,12 @@ static PyMethodDef methods[] = {
 static struct PyModuleDef module = {.m_base = PyModuleDef_HEAD_INIT, .m_name = "_ckernels", .m_size = -1, .m_methods = methods,
                                     .m_doc = "float32 kernels in C: the softmax family's rows, a + scale * b, relu."};
 
-PyMODINIT_FUNC PyInit__ckernels(void) { return PyModule_Create(&module); }
+/* ops/_c.py uses the kernels only if this matches its own number: an editable install keeps an old build
+ * when the source changes, and the two would no longer agree on what the functions are. */
+#define API_VERSION 2
+
+PyMODINIT_FUNC PyInit__ckernels(void) {
+    PyObject *m = PyModule_Create(&module);
+    if (m && PyModule_AddIntConstant(m, "API_VERSION", API_VERSION) < 0) Py_CLEAR(m);
+    return m;
+}

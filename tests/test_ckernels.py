@@ -232,6 +232,21 @@ def test_add_with_alpha_rounds_as_torch(monkeypatch, use_c, size, alpha):
     np.testing.assert_array_equal(ours.view(np.uint32), theirs.view(np.uint32))
 
 
+@pytest.mark.parametrize("use_c", [True, False])
+@pytest.mark.parametrize("size", [1, 70000])
+@pytest.mark.parametrize("b,alpha", [("0x1.ffe076p-1", "0x1.000fc6p-24"), ("0x1.ffe06ep-1", "0x1.000fcap-24"),
+                                     ("0x1.ffe066p-1", "0x1.000fcep-24")])
+def test_add_with_alpha_rounds_once_where_rounding_twice_would_not(monkeypatch, use_c, size, b, alpha):
+    """1 + alpha * b, whose float64 sum lies on a float32 midpoint its exact value is not on (found by review):
+    rounded once, as torch's fused multiply-add, it is 1 + 2**-23; rounded twice it would be 1."""
+    monkeypatch.setattr(c_module, "enabled", use_c)
+    a, b = np.ones(size, np.float32), np.full(size, float.fromhex(b), np.float32)
+    ours = mt.tensor(a).add(mt.tensor(b), alpha=float.fromhex(alpha)).numpy()
+    theirs = torch.from_numpy(a).add(torch.from_numpy(b), alpha=float.fromhex(alpha)).numpy()
+    np.testing.assert_array_equal(ours, theirs)
+    assert (ours == np.float32(1 + 2 ** -23)).all()
+
+
 def test_add_scaled_in_place_and_its_argument_checks():
     a, b = np.arange(5, dtype=np.float32), np.ones(5, np.float32)
     ckernels.add_scaled(a, a, b, 0.5)  # out may be a itself
@@ -267,3 +282,18 @@ def test_relu_and_its_gradients_match_torch_bits(monkeypatch, use_c, size):
         results.append([t.detach().numpy().view(np.uint32) for t in (y, grad, grad_of_grad)] + [grad.grad_fn.name()])
     for ours, theirs in zip(*results):
         np.testing.assert_array_equal(ours, theirs)
+
+
+@pytest.mark.parametrize("use_c", [True, False])
+@pytest.mark.parametrize("name", ["log_softmax", "softmax"])
+def test_a_gradient_of_negative_zeros_gives_torchs_signs(monkeypatch, use_c, name):
+    """The row sum of an all -0.0 gradient is -0.0 in torch's kernels, which makes the input's gradient +0.0
+    (found by review; NumPy's sum and C lanes starting at +0.0 gave -0.0)."""
+    monkeypatch.setattr(c_module, "enabled", use_c)
+    x, g = np.array([[1.0, 2.0, 3.0, 4.0]], np.float32), np.full((1, 4), -0.0, np.float32)
+    grads = []
+    for lib in (mt, torch):
+        a = lib.tensor(x, requires_grad=True)
+        getattr(a, name)(1).backward(lib.tensor(g))
+        grads.append(np.signbit(a.grad.numpy()))
+    np.testing.assert_array_equal(*grads)

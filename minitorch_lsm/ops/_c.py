@@ -13,11 +13,18 @@ from __future__ import annotations
 
 from typing import Any
 
+import warnings
+
 import numpy as np
+
+API_VERSION = 2  # the number _ckernels.c was written for (its API_VERSION)
 
 try:
     from .. import _ckernels as kernels
 except ImportError:  # pragma: no cover - an install without a C compiler
+    kernels = None
+if kernels is not None and getattr(kernels, "API_VERSION", None) != API_VERSION:  # pragma: no cover
+    warnings.warn("minitorch_lsm._ckernels is an old build (reinstall: pip install -e .); using NumPy only")
     kernels = None
 
 enabled = kernels is not None  # tests set this to False to check the NumPy paths on their own
@@ -26,10 +33,10 @@ _FLOAT32 = np.dtype(np.float32)
 
 
 def takes(*arrays: Any) -> bool:
-    """True where the C kernels are on and every array is a C-contiguous float32 NumPy array."""
+    """True where the C kernels are on and every array is an aligned, C-contiguous float32 NumPy array."""
     if not enabled:
         return False
     for a in arrays:
-        if not (isinstance(a, np.ndarray) and a.dtype == _FLOAT32 and a.flags.c_contiguous):
+        if not (isinstance(a, np.ndarray) and a.dtype == _FLOAT32 and a.flags.c_contiguous and a.flags.aligned):
             return False
     return True

@@ -92,7 +92,11 @@ def _sum(a: Any, axis: int) -> Any:
 
 def _signed_sum(a: Any, axis: int) -> Any:
     """``a.sum(axis, keepdims=True)`` by NumPy's pairwise summation: terms of both signs cancel, and a
-    plain running sum (einsum) there doubled the error of log_softmax's gradient against float64."""
+    plain running sum (einsum) there doubled the error of log_softmax's gradient against float64. It
+    starts from -0.0, so that a sum of only -0.0 terms is -0.0, as in PyTorch's softmax kernels (NumPy's
+    starts from +0.0); -0.0 + x is x for every other x. (CuPy's sum has no ``initial``.)"""
+    if isinstance(a, np.ndarray):
+        return a.sum(axis=axis, keepdims=True, initial=-0.0)
     return a.sum(axis=axis, keepdims=True)
 
 
