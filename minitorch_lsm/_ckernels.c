@@ -388,7 +388,8 @@ CLONES static void add_scaled_loop(float *out, const float *a, const float *b, f
     for (Py_ssize_t i = 0; i < n; i++) out[i] = fmaf(scale, b[i], a[i]);
 }
 
-CLONES static void relu_loop(float *out, const float *x, Py_ssize_t n) {
+CLONES static void relu_loop(float *out, const float *x, const float *unused, Py_ssize_t n) {
+    (void)unused;
     for (Py_ssize_t i = 0; i < n; i++) out[i] = x[i] < 0.0f ? 0.0f : x[i];
 }
 
@@ -433,22 +434,25 @@ static PyObject *py_add_scaled(PyObject *self, PyObject *const *args, Py_ssize_t
     Py_RETURN_NONE;
 }
 
+/* relu(out, x) and threshold_backward(out, g, y): check the arguments, then run the loop over them. */
+typedef void (*flat_kernel)(float *, const float *, const float *, Py_ssize_t);
+
+static PyObject *run_flat(flat_kernel loop, int arrays, PyObject *const *args, Py_ssize_t nargs) {
+    Py_buffer v[3];
+    if (check_count(nargs, arrays) < 0 || get_flat_floats(args, arrays, v) < 0) return NULL;
+    loop(v[0].buf, v[1].buf, arrays > 2 ? v[2].buf : NULL, v[0].len / (Py_ssize_t)sizeof(float));
+    for (int i = 0; i < arrays; i++) PyBuffer_Release(&v[i]);
+    Py_RETURN_NONE;
+}
+
 static PyObject *py_relu(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     (void)self;
-    Py_buffer v[2];
-    if (check_count(nargs, 2) < 0 || get_flat_floats(args, 2, v) < 0) return NULL;
-    relu_loop(v[0].buf, v[1].buf, v[0].len / (Py_ssize_t)sizeof(float));
-    for (int i = 0; i < 2; i++) PyBuffer_Release(&v[i]);
-    Py_RETURN_NONE;
+    return run_flat(relu_loop, 2, args, nargs);
 }
 
 static PyObject *py_threshold_backward(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     (void)self;
-    Py_buffer v[3];
-    if (check_count(nargs, 3) < 0 || get_flat_floats(args, 3, v) < 0) return NULL;
-    threshold_backward_loop(v[0].buf, v[1].buf, v[2].buf, v[0].len / (Py_ssize_t)sizeof(float));
-    for (int i = 0; i < 3; i++) PyBuffer_Release(&v[i]);
-    Py_RETURN_NONE;
+    return run_flat(threshold_backward_loop, 3, args, nargs);
 }
 
 static PyMethodDef methods[] = {
