@@ -247,6 +247,15 @@ def test_add_with_alpha_rounds_once_where_rounding_twice_would_not(monkeypatch, 
     assert (ours == np.float32(1 + 2 ** -23)).all()
 
 
+@pytest.mark.parametrize("alpha", [0, 0.0, -0.0, 3])
+def test_sub_negates_alpha_as_a_number(alpha):
+    """torch negates sub's alpha before converting it: an int 0 stays 0 (scale +0.0), a float 0.0 becomes -0.0."""
+    a, b = np.array([-0.0, 1.0], np.float32), np.array([-1.0, 2.0], np.float32)
+    ours = mt.tensor(a).sub(mt.tensor(b), alpha=alpha).numpy()
+    theirs = torch.from_numpy(a).sub(torch.from_numpy(b), alpha=alpha).numpy()
+    np.testing.assert_array_equal(ours.view(np.uint32), theirs.view(np.uint32))
+
+
 def test_add_scaled_in_place_and_its_argument_checks():
     a, b = np.arange(5, dtype=np.float32), np.ones(5, np.float32)
     ckernels.add_scaled(a, a, b, 0.5)  # out may be a itself
@@ -284,16 +293,52 @@ def test_relu_and_its_gradients_match_torch_bits(monkeypatch, use_c, size):
         np.testing.assert_array_equal(ours, theirs)
 
 
+def test_relu_second_derivative_of_a_frozen_network_and_unused_inputs():
+    """The Hessian of relu through a gradient that does not itself require grad (a frozen net's input
+    gradient), and y's gradient of zeros rather than None (found by review: a TypeError, then None)."""
+    results = []
+    for lib in (mt, torch):
+        x = lib.tensor([-1.0, 2.0, 3.0], requires_grad=True)
+        (g,) = lib.autograd.grad(lib.relu(x).sum(), x, create_graph=True)
+        second = lib.autograd.grad(g.sum(), x)
+        v = lib.tensor([0.5, -1.0, 2.0], requires_grad=True)
+        (g2,) = lib.autograd.grad(lib.relu(x), x, v, create_graph=True)
+        unused = lib.autograd.grad(g2.sum(), x, allow_unused=True)
+        results.append([second[0].numpy(), unused[0].numpy(), g2.grad_fn.name()])
+    for ours, theirs in zip(*results):
+        np.testing.assert_array_equal(ours, theirs)
+
+
 @pytest.mark.parametrize("use_c", [True, False])
+@pytest.mark.parametrize("dim", [0, 1])
 @pytest.mark.parametrize("name", ["log_softmax", "softmax"])
-def test_a_gradient_of_negative_zeros_gives_torchs_signs(monkeypatch, use_c, name):
-    """The row sum of an all -0.0 gradient is -0.0 in torch's kernels, which makes the input's gradient +0.0
-    (found by review; NumPy's sum and C lanes starting at +0.0 gave -0.0)."""
+def test_a_gradient_of_negative_zeros_gives_torchs_signs(monkeypatch, use_c, name, dim):
+    """The row sum of an all -0.0 gradient is -0.0 in torch's last-dim kernels (the input's gradient is then
+    +0.0) and +0.0 in its others (found by two reviews; our sums once started from +0.0 everywhere, then
+    from -0.0 everywhere)."""
     monkeypatch.setattr(c_module, "enabled", use_c)
-    x, g = np.array([[1.0, 2.0, 3.0, 4.0]], np.float32), np.full((1, 4), -0.0, np.float32)
+    x, g = np.array([[1.0, 2.0, 3.0, 4.0], [3.0, 5.0, 0.0, 1.0]], np.float32), np.full((2, 4), -0.0, np.float32)
     grads = []
     for lib in (mt, torch):
         a = lib.tensor(x, requires_grad=True)
-        getattr(a, name)(1).backward(lib.tensor(g))
+        getattr(a, name)(dim).backward(lib.tensor(g))
         grads.append(np.signbit(a.grad.numpy()))
     np.testing.assert_array_equal(*grads)
+
+
+@pytest.mark.parametrize("use_c", [True, False])
+def test_softmax_double_backward_wrt_the_upstream_gradient_is_its_backward_node(monkeypatch, use_c):
+    """d(softmax backward)/d(upstream) applied to gg is softmax's backward formula of gg, one node as in torch
+    (its zeros' signs and float16 rounding follow)."""
+    monkeypatch.setattr(c_module, "enabled", use_c)
+    for dtype in ("float32", "float16"):
+        results = []
+        for lib in (mt, torch):
+            x = lib.tensor([[1.0, 2.0, 3.0], [0.5, -1.0, 4.0]], dtype=getattr(lib, dtype), requires_grad=True)
+            upstream = lib.full((2, 3), -0.0, dtype=getattr(lib, dtype), requires_grad=True)
+            (gx,) = lib.autograd.grad(lib.softmax(x, 1), x, upstream, create_graph=True)
+            gg = lib.tensor([[-0.0, -0.0, -0.0], [0.3, -0.2, 0.7]], dtype=getattr(lib, dtype))
+            (grad_upstream,) = lib.autograd.grad(gx, upstream, gg)
+            results.append(grad_upstream.detach().numpy())
+        np.testing.assert_array_equal(np.signbit(results[0]), np.signbit(results[1]))
+        np.testing.assert_allclose(results[0], results[1], rtol=1e-3 if dtype == "float16" else 1e-6, atol=1e-6)

@@ -73,7 +73,7 @@ def _add_scaled(a: Any, b: Any, alpha: Number, np_dtype: Any, sign: int = 1) -> 
         if alpha != 1:
             b = b * _scalar_of(alpha, np_dtype)
         return _cast(a + b if sign > 0 else a - b, np_dtype)
-    scale = _scalar_of(alpha, np_dtype) * sign
+    scale = _scalar_of(alpha if sign > 0 else -alpha, np_dtype)  # negated as a number: sub(alpha=0) scales by +0.0
     if np_dtype == np.float64:
         return fused_multiply_add(scale, b, a)
     if np_dtype == _FLOAT32 and a.shape == b.shape and _c.takes(a, b):

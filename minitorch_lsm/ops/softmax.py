@@ -92,10 +92,11 @@ def _sum(a: Any, axis: int) -> Any:
 
 def _signed_sum(a: Any, axis: int) -> Any:
     """``a.sum(axis, keepdims=True)`` by NumPy's pairwise summation: terms of both signs cancel, and a
-    plain running sum (einsum) there doubled the error of log_softmax's gradient against float64. It
-    starts from -0.0, so that a sum of only -0.0 terms is -0.0, as in PyTorch's softmax kernels (NumPy's
-    starts from +0.0); -0.0 + x is x for every other x. (CuPy's sum has no ``initial``.)"""
-    if isinstance(a, np.ndarray):
+    plain running sum (einsum) there doubled the error of log_softmax's gradient against float64. Along
+    the last axis it starts from -0.0, so that a sum of only -0.0 terms is -0.0, as in PyTorch's last-dim
+    kernels (its other kernels, and NumPy, start from +0.0); -0.0 + x is x for every other x. (CuPy's
+    sum has no ``initial``.)"""
+    if isinstance(a, np.ndarray) and axis == a.ndim - 1:
         return a.sum(axis=axis, keepdims=True, initial=-0.0)
     return a.sum(axis=axis, keepdims=True)
 
@@ -254,7 +255,8 @@ class Softmax(Function):
 
 
 class SoftmaxBackwardData(Function):
-    """z = y * (g - sum(g * y)); dz/dg: y * (gg - sum(gg * y)), dz/dy: gg * (g - sum(g * y)) - g * sum(gg * y)"""
+    """z = y * (g - sum(g * y)); dz/dg: y * (gg - sum(gg * y)) (this node on gg), dz/dy: gg * (g - sum(g * y))
+    - g * sum(gg * y)"""
 
     keeps_inputs = True
     grad_reads = ((1,), (0, 1))
@@ -265,10 +267,11 @@ class SoftmaxBackwardData(Function):
     def backward(self, gg: Tensor) -> tuple[Tensor | None, Tensor | None]:
         g, y = self.inputs
         need_g, need_y = self.needs_input_grad
+        grad_g = SoftmaxBackwardData.apply(gg, y, axis=self.axis) if need_g else None  # linear in g: this node
+        if not need_y:
+            return grad_g, None
         gg_y = (gg * y).sum(self.axis, keepdim=True)
-        grad_g = y * (gg - gg_y) if need_g else None
-        grad_y = gg * (g - (g * y).sum(self.axis, keepdim=True)) - g * gg_y if need_y else None
-        return grad_g, grad_y
+        return grad_g, gg * (g - (g * y).sum(self.axis, keepdim=True)) - g * gg_y
 
 
 class Logsumexp(Function):

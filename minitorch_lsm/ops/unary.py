@@ -169,8 +169,8 @@ class ThresholdBackward(Function):
     """relu's gradient from its output y: z = g where y > 0, else 0 (PyTorch's threshold_backward).
 
     It selects instead of multiplying by a mask: a NaN y (relu(NaN) is NaN) passes the gradient, and a
-    NaN gradient does not leak where y <= 0. z is linear in g, so dz/dg selects the same way; y is
-    piecewise constant, so it gets no gradient."""
+    NaN gradient does not leak where y <= 0. z is linear in g, so dz/dg is this node again; z is piecewise
+    constant in y, so y's gradient is zeros (as torch's, not None)."""
 
     keeps_inputs = True
     grad_reads = ((1,), ())
@@ -183,8 +183,10 @@ class ThresholdBackward(Function):
             return out
         return select(y <= 0, g.dtype.type(0), g)
 
-    def backward(self, gg: Tensor) -> tuple[Tensor, None]:
-        return where(self.inputs[1] <= 0, 0.0, gg), None
+    def backward(self, gg: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        need_g, need_y = self.needs_input_grad
+        grad_g = ThresholdBackward.apply(gg, self.inputs[1]) if need_g else None  # y is kept only for this
+        return grad_g, _zeros_like(gg) if need_y else None
 
 
 class Sign(UnaryFunction):
