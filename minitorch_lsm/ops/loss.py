@@ -61,7 +61,7 @@ class NllLossBackwardData(Function):
         out = xp.zeros(_rows(x).shape, dtype=g.dtype)
         scale = g.reshape(-1) if self.reduction == "none" else g.reshape(())
         if self.reduction == "mean":
-            scale = scale / self.target_weight.sum(dtype=g.dtype)
+            scale = scale / self.total_weight.astype(g.dtype)
         if out.shape[1]:  # one value per row, at its target (a +0 in column 0 of an ignored row)
             values = -self.target_weight.astype(g.dtype, copy=False) * scale
             out[xp.arange(out.shape[0]), self.safe_target] = xp.where(self.kept, values, 0)
@@ -98,9 +98,12 @@ class NllLoss(Function):
         losses = losses.astype(acc, copy=False)
         if self.reduction == "none":
             return losses.reshape(self.out_shape).astype(x.dtype)
-        total = losses.sum()
+        if x.dtype == np.float16:  # PyTorch adds and divides in float16 here, in its own order
+            total = _cascade_sum(losses.astype(np.float16)[self.kept], xp.flatnonzero(self.kept), x.shape[0])
+        else:
+            total = losses.sum()
         if self.reduction == "mean":
-            total = total / self.target_weight.sum(dtype=acc)
+            total = total / self.total_weight
         return xp.asarray(total, dtype=acc).astype(x.dtype)
 
     def backward(self, grad: Tensor) -> Tensor:
@@ -117,8 +120,32 @@ NllLossBackwardData.loss, NllLoss2dBackwardData.loss = NllLoss, NllLoss2d
 
 def _fields(node: Function) -> dict[str, Any]:
     """What the nll_loss nodes share: the prepared targets and weights and the reduction."""
-    return {k: getattr(node, k) for k in ("safe_target", "kept", "target_weight", "reduction", "out_shape",
-                                          "backward_error")}
+    return {k: getattr(node, k) for k in ("safe_target", "kept", "target_weight", "total_weight", "reduction",
+                                          "out_shape", "backward_error")}
+
+
+def _cascade_sum(terms: Any, rows: Any, count: int) -> Any:
+    """``sum(terms)`` in float16 as PyTorch's nll_loss kernels add them: in eight partial sums, every step
+    rounded to float16.
+
+    The term of row ``rows[k]`` (of ``count`` rows, ignored ones included) goes into partial sum 0. After
+    a row whose index is a multiple of ``step**(j + 1)`` (``step = 2**max(4, ceil(log2(count)) // 8)``),
+    partial sum j is added into j + 1 and restarts from 0 (so row 0 goes straight to the last one); the
+    result adds the eight in order. Only float16 needs this: its rounding makes the order visible, where
+    float32 and float64 sums (NumPy's pairwise one) differ from it by a few ulp."""
+    power = max(4, math.ceil(math.log2(count)) // 8) if count > 1 else 4
+    mask, half = (1 << power) - 1, np.float16
+    partial = [half(0)] * 8
+    for term, row in zip(terms.tolist(), rows.tolist()):
+        partial[0] = half(partial[0] + half(term))
+        for j in range(7):
+            if row & (mask << (j * power)):
+                break
+            partial[j + 1], partial[j] = half(partial[j + 1] + partial[j]), half(0)
+    total = half(0)
+    for value in partial:
+        total = half(total + value)
+    return total
 
 
 # ---------------------------------------------------------------------- PyTorch's checks, in its order
@@ -235,8 +262,19 @@ def _apply(node: type[Function], input: Tensor, target: Tensor, weight: Tensor |
         target_weight = kept.astype(input.dtype.np)
     else:
         target_weight = xp.where(kept, weight._data.reshape(-1)[safe_target] if classes else 0, 0).astype(input.dtype.np)
-    return node.apply(input, safe_target=safe_target, kept=kept, target_weight=target_weight, reduction=reduction,
+    return node.apply(input, safe_target=safe_target, kept=kept, target_weight=target_weight,
+                      total_weight=_total_weight(target_weight, kept, weight is not None), reduction=reduction,
                       out_shape=out_shape, backward_error=backward_error)
+
+
+def _total_weight(target_weight: Any, kept: Any, weighted: bool) -> Any:
+    """The divisor of 'mean', PyTorch's ``total_weight``: the targets' weights summed (float16 as its kernel
+    sums them, without weights the count of kept targets converted to float16), in the compute dtype."""
+    if target_weight.dtype != np.float16:
+        return target_weight.sum()
+    if not weighted:
+        return np.float32(np.float16(int(kept.sum())))
+    return np.float32(_cascade_sum(target_weight[kept], _xp(kept).flatnonzero(kept), kept.shape[0]))
 
 
 def _raise_out_of_bounds(flat_target: Any, kept: Any, classes: int, as_character: bool) -> None:
