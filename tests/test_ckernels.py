@@ -1,8 +1,8 @@
 """The C kernels (minitorch_lsm/_ckernels.c) against torch and against the NumPy kernels they stand
-in for: accuracy over row lengths that exercise every loop (the 32-lane body, the tail, the pairwise tree
-above 1024 terms), exp over its whole range (subnormal results, underflow, overflow), non-finite rows,
-and the checks on their arguments. The rest of the softmax suite runs on both kernel sets (conftest's
-``softmax_kernels``)."""
+in for: accuracy over row lengths that exercise every loop (rows of up to 16, the 32-lane body, the
+tail, the pairwise tree above 1024 terms), exp over its whole range (subnormal results, underflow,
+overflow), non-finite rows, and the checks on their arguments. The rest of the softmax suite runs on
+both kernel sets (conftest's ``softmax_kernels``)."""
 from __future__ import annotations
 
 import os
@@ -22,7 +22,7 @@ if ckernels is None:
         raise RuntimeError("minitorch_lsm._ckernels was not built: CI must test the C kernels")
     pytest.skip("minitorch_lsm._ckernels was not built (no C compiler at install)", allow_module_level=True)
 
-ROW_LENGTHS = [1, 2, 31, 32, 33, 100, 1000, 1024, 1025, 3001, 40000]
+ROW_LENGTHS = [1, 2, 10, 16, 17, 31, 32, 33, 100, 1000, 1024, 1025, 3001, 40000]  # up to 16: the short-row path
 FORWARD = {"log_softmax": torch.log_softmax, "softmax": torch.softmax}
 
 
