@@ -53,7 +53,7 @@ def one_torch_thread():
 
 @pytest.fixture(scope="module", params=["c", "numpy"])
 def softmax_kernels(request):
-    """Run a module's tests twice: with the C softmax kernels (minitorch_lsm/_ckernels.c) and with the NumPy
+    """Run a module's tests twice: with the C softmax kernels (minitorch_lsm/csrc/) and with the NumPy
     ones they stand in for (``pytestmark = usefixtures("softmax_kernels")``). Only an install without a C
     compiler skips the first, and never in CI."""
     module = sys.modules["minitorch_lsm.ops._c"]

@@ -1,4 +1,4 @@
-"""The C kernels (minitorch_lsm/_ckernels.c) against torch and against the NumPy kernels they stand
+"""The C kernels (minitorch_lsm/csrc/) against torch and against the NumPy kernels they stand
 in for: accuracy over row lengths that exercise every loop (rows of up to 16, the 32-lane body, the
 tail, the pairwise tree above 1024 terms), exp over its whole range (subnormal results, underflow,
 overflow), non-finite rows, and the checks on their arguments. The rest of the softmax suite runs on

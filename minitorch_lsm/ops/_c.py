@@ -1,4 +1,4 @@
-"""The optional C kernels (``minitorch_lsm/_ckernels.c``) and the one switch that turns them on or off.
+"""The optional C kernels (``minitorch_lsm/csrc/``) and the one switch that turns them on or off.
 
 ``pip install`` builds them where a C compiler is present (see ``setup.py``); without one ``kernels`` is
 None and every op takes its NumPy path, which computes the same formula. The ops that have a C twin
@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-API_VERSION = 2  # the number _ckernels.c was written for (its API_VERSION)
+API_VERSION = 2  # the number csrc/module.c was written for (its API_VERSION)
 
 try:
     from .. import _ckernels as kernels

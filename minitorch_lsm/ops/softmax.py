@@ -20,7 +20,7 @@ input is computed in float32 and rounded back, as PyTorch does.
 Each formula is one small kernel on raw arrays (``_log_softmax_kernel`` ...), written with in-place
 ufuncs into one output buffer; ``_rowwise`` runs it on cache-sized blocks of rows. For float32 rows
 along the last axis of contiguous NumPy arrays each kernel hands its work to its C twin in
-``minitorch_lsm/_ckernels.c`` (same formula, one pass over memory per row), when the install built it.
+``minitorch_lsm/csrc/rows.c`` (same formula, one pass over memory per row), when the install built it.
 
 >>> import minitorch_lsm as torch
 >>> torch.log_softmax(torch.tensor([1., 2., 3., 4., 5.]), dim=0)

@@ -1,0 +1,200 @@
+/* minitorch_lsm._ckernels: float32 kernels in C, each the twin of a NumPy code path that computes the
+ * same formula, and ops/_c.py decides when they are used. This file has the Python functions and three
+ * elementwise kernels: `a + scale * b` rounded once (ops/elementwise.py), relu and its gradient
+ * (ops/unary.py). rows.c has the four softmax kernels of ops/softmax.py, threads.c the threads that
+ * share their rows.
+ *
+ * The softmax kernels work on float32 rows along the last axis of C-contiguous arrays, each fused into
+ * one pass over memory per row:
+ *
+ *     log_softmax(out, x, n, threads)              out = (x - m) - log(sum(exp(x - m)))   m = max(x)
+ *     softmax(out, x, n, threads)                  out = exp(x - m) / sum(exp(x - m))
+ *     log_softmax_backward(out, g, y, n, threads)  out = g - exp(y) * sum(g)
+ *     softmax_backward(out, g, y, n, threads)      out = (g - sum(g * y)) * y
+ *
+ * n is the row length (the arrays hold whole rows), threads how many threads may share the rows. A row
+ * of up to a few thousand floats stays in the L1 cache between the kernel's loops over it, so memory is
+ * read once and written once, where the NumPy kernels make four or five passes. The loops have no
+ * branches, so the compiler turns them into SIMD code; `target_clones` (kernels.h) builds them for AVX2
+ * and AVX-512 too and picks the best the CPU has at load time. The GIL is released while a kernel runs.
+ *
+ * exp is our own (NumPy's and libm's are not inlined into a loop): the argument is split as
+ * x = k ln2 + r with |r| <= ln2/2, exp(r) is a degree-7 polynomial (Cephes' expf coefficients,
+ * about 1 ulp), and 2^k is built from its exponent bits in two halves so that results down to
+ * the smallest subnormal come out right. Sums are pairwise, as NumPy's are: blocks of 1024 terms
+ * are added in 32 lanes, and the blocks' sums in a binary tree, so rounding error grows like
+ * log(n), which keeps the signed sums of the backward kernels as accurate as NumPy's.
+ */
+#include "kernels.h"
+
+#include <math.h>
+#include <string.h>
+
+/* ------------------------------------------------------------------ the Python functions */
+static int get_floats(PyObject *obj, Py_buffer *view, int writable, Py_ssize_t length) {
+    if (PyObject_GetBuffer(obj, view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0)) < 0)
+        return -1;
+    const char *format = view->format ? view->format : "B"; /* no format means unsigned bytes */
+    if (strcmp(format, "f") != 0) {
+        PyErr_Format(PyExc_ValueError, "expected aligned float32 (format 'f'), got format '%s'", format);
+    } else if (length >= 0 && view->len != length) {
+        PyErr_Format(PyExc_ValueError, "expected %zd bytes of float32, got %zd", length, view->len);
+    } else {
+        return 0;
+    }
+    PyBuffer_Release(view);
+    return -1;
+}
+
+/* kernel(out, x, [y,] n, threads): check the arguments, then run the row kernel over every row, on
+ * `threads` threads, without the GIL. */
+static PyObject *run_rows(row_kernel kernel, int inputs, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != inputs + 3) {
+        PyErr_Format(PyExc_TypeError, "expected %d arguments, got %zd", inputs + 3, nargs);
+        return NULL;
+    }
+    Py_ssize_t n = PyLong_AsSsize_t(args[nargs - 2]);
+    if (n == -1 && PyErr_Occurred()) return NULL;
+    long threads = PyLong_AsLong(args[nargs - 1]);
+    if (threads == -1 && PyErr_Occurred()) return NULL;
+    Py_buffer views[3];
+    if (get_floats(args[0], &views[0], 1, -1) < 0) return NULL;
+    int got = 1;
+    while (got <= inputs && get_floats(args[got], &views[got], 0, views[0].len) == 0) got++;
+    Py_ssize_t count = views[0].len / (Py_ssize_t)sizeof(float);
+    if (got > inputs && (n <= 0 || count % n != 0)) {
+        PyErr_Format(PyExc_ValueError, "%zd floats are not whole rows of %zd", count, n);
+    } else if (got > inputs && threads < 1) {
+        PyErr_Format(PyExc_ValueError, "threads must be positive, got %ld", threads);
+    } else if (got > inputs) {
+        float *out = views[0].buf;
+        const float *a = views[1].buf, *b = inputs > 1 ? views[2].buf : NULL;
+        int wanted = threads > MAX_WORKERS + 1 ? MAX_WORKERS + 1 : (int)threads;
+        Py_BEGIN_ALLOW_THREADS
+        run_job(kernel, out, a, b, n, count / n, wanted);
+        Py_END_ALLOW_THREADS
+    }
+    for (int i = 0; i < got; i++) PyBuffer_Release(&views[i]);
+    if (PyErr_Occurred()) return NULL;
+    Py_RETURN_NONE;
+}
+
+#define PY_KERNEL(name, inputs)                                                       \
+    static PyObject *py_##name(PyObject *self, PyObject *const *args, Py_ssize_t n) { \
+        (void)self;                                                                   \
+        return run_rows(name##_row, inputs, args, n);                                 \
+    }
+PY_KERNEL(log_softmax, 1)
+PY_KERNEL(softmax, 1)
+PY_KERNEL(log_softmax_backward, 2)
+PY_KERNEL(softmax_backward, 2)
+
+/* ------------------------------------------------------------------ elementwise kernels
+ * Flat float32 arrays of one length; out may be one of the inputs.
+ *
+ * add_scaled(out, a, b, scale): out = fmaf(scale, b, a), a + scale * b rounded once, as PyTorch's add(alpha=)
+ *     kernel fuses the multiply-add (scale is a float32 value). One pass, where the NumPy path in
+ *     ops/elementwise.py makes about ten.
+ * relu(out, x): out = x < 0 ? 0 : x, which keeps -0.0 and nan as PyTorch's relu does.
+ * threshold_backward(out, g, y): out = y <= 0 ? 0 : g, relu's gradient from its output y (a nan y passes
+ *     g, a nan g does not leak where y <= 0: a select, not a product with a mask). */
+CLONES static void add_scaled_loop(float *out, const float *a, const float *b, float scale, Py_ssize_t n) {
+    for (Py_ssize_t i = 0; i < n; i++) out[i] = fmaf(scale, b[i], a[i]);
+}
+
+CLONES static void relu_loop(float *out, const float *x, const float *unused, Py_ssize_t n) {
+    (void)unused;
+    for (Py_ssize_t i = 0; i < n; i++) out[i] = x[i] < 0.0f ? 0.0f : x[i];
+}
+
+CLONES static void threshold_backward_loop(float *out, const float *g, const float *y, Py_ssize_t n) {
+    for (Py_ssize_t i = 0; i < n; i++) out[i] = y[i] <= 0.0f ? 0.0f : g[i];
+}
+
+/* Get the buffers of args[0] (out, writable) and args[1..arrays-1], all float32 of out's length; on
+ * failure release what was got and return -1 with the error set. */
+static int get_flat_floats(PyObject *const *args, int arrays, Py_buffer *views) {
+    if (get_floats(args[0], &views[0], 1, -1) < 0) return -1;
+    for (int got = 1; got < arrays; got++) {
+        if (get_floats(args[got], &views[got], 0, views[0].len) < 0) {
+            while (got-- > 0) PyBuffer_Release(&views[got]);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int check_count(Py_ssize_t nargs, Py_ssize_t expected) {
+    if (nargs == expected) return 0;
+    PyErr_Format(PyExc_TypeError, "expected %zd arguments, got %zd", expected, nargs);
+    return -1;
+}
+
+static PyObject *py_add_scaled(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)self;
+    Py_buffer v[3];
+    if (check_count(nargs, 4) < 0) return NULL;
+    double scale = PyFloat_AsDouble(args[3]);
+    if (scale == -1.0 && PyErr_Occurred()) return NULL;
+    if ((double)(float)scale != scale && !isnan(scale)) {
+        PyErr_Format(PyExc_ValueError, "scale must be a float32 value, got %R", args[3]);
+        return NULL;
+    }
+    if (get_flat_floats(args, 3, v) < 0) return NULL;
+    Py_BEGIN_ALLOW_THREADS
+    add_scaled_loop(v[0].buf, v[1].buf, v[2].buf, (float)scale, v[0].len / (Py_ssize_t)sizeof(float));
+    Py_END_ALLOW_THREADS
+    for (int i = 0; i < 3; i++) PyBuffer_Release(&v[i]);
+    Py_RETURN_NONE;
+}
+
+/* relu(out, x) and threshold_backward(out, g, y): check the arguments, then run the loop over them. */
+typedef void (*flat_kernel)(float *, const float *, const float *, Py_ssize_t);
+
+static PyObject *run_flat(flat_kernel loop, int arrays, PyObject *const *args, Py_ssize_t nargs) {
+    Py_buffer v[3];
+    if (check_count(nargs, arrays) < 0 || get_flat_floats(args, arrays, v) < 0) return NULL;
+    loop(v[0].buf, v[1].buf, arrays > 2 ? v[2].buf : NULL, v[0].len / (Py_ssize_t)sizeof(float));
+    for (int i = 0; i < arrays; i++) PyBuffer_Release(&v[i]);
+    Py_RETURN_NONE;
+}
+
+static PyObject *py_relu(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)self;
+    return run_flat(relu_loop, 2, args, nargs);
+}
+
+static PyObject *py_threshold_backward(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)self;
+    return run_flat(threshold_backward_loop, 3, args, nargs);
+}
+
+static PyMethodDef methods[] = {
+    {"add_scaled", (PyCFunction)(void (*)(void))py_add_scaled, METH_FASTCALL,
+     "add_scaled(out, a, b, scale): out = a + scale * b for float32 arrays, rounded once"},
+    {"relu", (PyCFunction)(void (*)(void))py_relu, METH_FASTCALL, "relu(out, x): out = x < 0 ? 0 : x"},
+    {"threshold_backward", (PyCFunction)(void (*)(void))py_threshold_backward, METH_FASTCALL,
+     "threshold_backward(out, g, y): out = y <= 0 ? 0 : g"},
+    {"log_softmax", (PyCFunction)(void (*)(void))py_log_softmax, METH_FASTCALL,
+     "log_softmax(out, x, n, threads): out = (x - m) - log(sum(exp(x - m))) for each row of n floats"},
+    {"softmax", (PyCFunction)(void (*)(void))py_softmax, METH_FASTCALL,
+     "softmax(out, x, n, threads): out = exp(x - m) / sum(exp(x - m)) for each row of n floats"},
+    {"log_softmax_backward", (PyCFunction)(void (*)(void))py_log_softmax_backward, METH_FASTCALL,
+     "log_softmax_backward(out, g, y, n, threads): out = g - exp(y) * sum(g) for each row of n floats"},
+    {"softmax_backward", (PyCFunction)(void (*)(void))py_softmax_backward, METH_FASTCALL,
+     "softmax_backward(out, g, y, n, threads): out = (g - sum(g * y)) * y for each row of n floats"},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {.m_base = PyModuleDef_HEAD_INIT, .m_name = "_ckernels", .m_size = -1, .m_methods = methods,
+                                    .m_doc = "float32 kernels in C: the softmax family's rows, a + scale * b, relu."};
+
+/* ops/_c.py uses the kernels only if this matches its own number: an editable install keeps an old build
+ * when the source changes, and the two would no longer agree on what the functions are. */
+#define API_VERSION 2
+
+PyMODINIT_FUNC PyInit__ckernels(void) {
+    PyObject *m = PyModule_Create(&module);
+    if (m && PyModule_AddIntConstant(m, "API_VERSION", API_VERSION) < 0) Py_CLEAR(m);
+    return m;
+}
