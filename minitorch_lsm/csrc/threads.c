@@ -135,8 +135,8 @@ static int start_workers(int wanted) {
     return workers;
 }
 
-void run_job(row_kernel kernel, float *out, const float *a, const float *b, Py_ssize_t n,
-                    Py_ssize_t rows, int threads) {
+void run_job(row_kernel kernel, float *out, const float *a, const float *b, Py_ssize_t n, Py_ssize_t rows,
+             int threads) {
     Py_ssize_t rows_per_chunk = CHUNK / n > 0 ? CHUNK / n : 1;
     if (threads <= 1 || rows <= rows_per_chunk || pthread_mutex_trylock(&pool_busy) != 0) {
         job_t alone = {kernel, out, a, b, n, rows, rows, 1, 0};
