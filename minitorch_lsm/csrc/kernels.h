@@ -18,7 +18,7 @@
 #define CLONES
 #endif
 
-/* A kernel for one row of n floats: out from a (and b, for the backward ones). */
+/* A kernel on n floats, one row or a whole flat array: out from a (and b, where it takes two). */
 typedef void (*row_kernel)(float *out, const float *a, const float *b, Py_ssize_t n);
 
 void log_softmax_row(float *out, const float *x, const float *unused, Py_ssize_t n);

@@ -46,27 +46,41 @@ static int get_floats(PyObject *obj, Py_buffer *view, int writable, Py_ssize_t l
     return -1;
 }
 
+/* Get the buffers of args[0] (out, writable) and args[1..arrays-1], all float32 of out's length; on
+ * failure release what was got and return -1 with the error set. */
+static int get_flat_floats(PyObject *const *args, int arrays, Py_buffer *views) {
+    if (get_floats(args[0], &views[0], 1, -1) < 0) return -1;
+    for (int got = 1; got < arrays; got++) {
+        if (get_floats(args[got], &views[got], 0, views[0].len) < 0) {
+            while (got-- > 0) PyBuffer_Release(&views[got]);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int check_count(Py_ssize_t nargs, Py_ssize_t expected) {
+    if (nargs == expected) return 0;
+    PyErr_Format(PyExc_TypeError, "expected %zd arguments, got %zd", expected, nargs);
+    return -1;
+}
+
 /* kernel(out, x, [y,] n, threads): check the arguments, then run the row kernel over every row, on
  * `threads` threads, without the GIL. */
 static PyObject *run_rows(row_kernel kernel, int inputs, PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs != inputs + 3) {
-        PyErr_Format(PyExc_TypeError, "expected %d arguments, got %zd", inputs + 3, nargs);
-        return NULL;
-    }
+    if (check_count(nargs, inputs + 3) < 0) return NULL;
     Py_ssize_t n = PyLong_AsSsize_t(args[nargs - 2]);
     if (n == -1 && PyErr_Occurred()) return NULL;
     long threads = PyLong_AsLong(args[nargs - 1]);
     if (threads == -1 && PyErr_Occurred()) return NULL;
     Py_buffer views[3];
-    if (get_floats(args[0], &views[0], 1, -1) < 0) return NULL;
-    int got = 1;
-    while (got <= inputs && get_floats(args[got], &views[got], 0, views[0].len) == 0) got++;
+    if (get_flat_floats(args, inputs + 1, views) < 0) return NULL;
     Py_ssize_t count = views[0].len / (Py_ssize_t)sizeof(float);
-    if (got > inputs && (n <= 0 || count % n != 0)) {
+    if (n <= 0 || count % n != 0) {
         PyErr_Format(PyExc_ValueError, "%zd floats are not whole rows of %zd", count, n);
-    } else if (got > inputs && threads < 1) {
+    } else if (threads < 1) {
         PyErr_Format(PyExc_ValueError, "threads must be positive, got %ld", threads);
-    } else if (got > inputs) {
+    } else {
         float *out = views[0].buf;
         const float *a = views[1].buf, *b = inputs > 1 ? views[2].buf : NULL;
         int wanted = threads > MAX_WORKERS + 1 ? MAX_WORKERS + 1 : (int)threads;
@@ -74,7 +88,7 @@ static PyObject *run_rows(row_kernel kernel, int inputs, PyObject *const *args, 
         run_job(kernel, out, a, b, n, count / n, wanted);
         Py_END_ALLOW_THREADS
     }
-    for (int i = 0; i < got; i++) PyBuffer_Release(&views[i]);
+    for (int i = 0; i <= inputs; i++) PyBuffer_Release(&views[i]);
     if (PyErr_Occurred()) return NULL;
     Py_RETURN_NONE;
 }
@@ -111,25 +125,6 @@ CLONES static void threshold_backward_loop(float *out, const float *g, const flo
     for (Py_ssize_t i = 0; i < n; i++) out[i] = y[i] <= 0.0f ? 0.0f : g[i];
 }
 
-/* Get the buffers of args[0] (out, writable) and args[1..arrays-1], all float32 of out's length; on
- * failure release what was got and return -1 with the error set. */
-static int get_flat_floats(PyObject *const *args, int arrays, Py_buffer *views) {
-    if (get_floats(args[0], &views[0], 1, -1) < 0) return -1;
-    for (int got = 1; got < arrays; got++) {
-        if (get_floats(args[got], &views[got], 0, views[0].len) < 0) {
-            while (got-- > 0) PyBuffer_Release(&views[got]);
-            return -1;
-        }
-    }
-    return 0;
-}
-
-static int check_count(Py_ssize_t nargs, Py_ssize_t expected) {
-    if (nargs == expected) return 0;
-    PyErr_Format(PyExc_TypeError, "expected %zd arguments, got %zd", expected, nargs);
-    return -1;
-}
-
 static PyObject *py_add_scaled(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     (void)self;
     Py_buffer v[3];
@@ -149,9 +144,7 @@ static PyObject *py_add_scaled(PyObject *self, PyObject *const *args, Py_ssize_t
 }
 
 /* relu(out, x) and threshold_backward(out, g, y): check the arguments, then run the loop over them. */
-typedef void (*flat_kernel)(float *, const float *, const float *, Py_ssize_t);
-
-static PyObject *run_flat(flat_kernel loop, int arrays, PyObject *const *args, Py_ssize_t nargs) {
+static PyObject *run_flat(row_kernel loop, int arrays, PyObject *const *args, Py_ssize_t nargs) {
     Py_buffer v[3];
     if (check_count(nargs, arrays) < 0 || get_flat_floats(args, arrays, v) < 0) return NULL;
     loop(v[0].buf, v[1].buf, arrays > 2 ? v[2].buf : NULL, v[0].len / (Py_ssize_t)sizeof(float));
