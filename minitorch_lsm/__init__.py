@@ -29,6 +29,7 @@ from .ops import (abs, add, all, amax, amin, any, argmax, argmin, bmm, broadcast
                   nonzero, permute, pow, prod, relu, remainder, repeat, reshape, rsqrt, scatter, scatter_add, sigmoid,
                   sign, sin, split, sqrt, squeeze, stack, std, sub, sum, t, tanh, transpose, unbind, unsqueeze, var,
                   where)
+from .ops._util import _require_tensor
 from .ops.softmax import log_softmax, logsumexp, softmax
 from .tensor import Size, Tensor
 from .utils.dlpack import from_dlpack
@@ -58,6 +59,7 @@ def is_floating_point(input: Tensor) -> bool:
         >>> torch.is_floating_point(torch.ones(1)), torch.is_floating_point(torch.arange(3))
         (True, False)
     """
+    _require_tensor(input, "is_floating_point", "input", 1)
     return input.dtype.is_floating_point
 
 
@@ -69,6 +71,7 @@ def numel(input: Tensor) -> int:
         >>> torch.numel(torch.zeros(2, 3, 4))
         24
     """
+    _require_tensor(input, "numel", "input", 1)
     return input.numel()
 
 

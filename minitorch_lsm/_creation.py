@@ -19,7 +19,7 @@ import numpy as np
 
 from . import _device, _dtype
 from .tensor import Tensor
-from .ops._util import as_tuple_of_ints, fused_multiply_add
+from .ops._util import _require_tensor, as_tuple_of_ints, fused_multiply_add
 
 
 # ---------------------------------------------------------------------- building tensors
@@ -418,6 +418,7 @@ def zeros_like(input: Tensor, *, dtype: Any = None, device: Any = None, requires
         >>> torch.zeros_like(torch.tensor([[1, 2]]))
         tensor([[0, 0]])
     """
+    _require_tensor(input, "zeros_like", "input", 1)
     return zeros(input.shape, requires_grad=requires_grad, **_like(input, dtype, device))
 
 
@@ -429,6 +430,7 @@ def ones_like(input: Tensor, *, dtype: Any = None, device: Any = None, requires_
         >>> torch.ones_like(torch.tensor([1., 2.]), dtype=torch.int64)
         tensor([1, 1])
     """
+    _require_tensor(input, "ones_like", "input", 1)
     return ones(input.shape, requires_grad=requires_grad, **_like(input, dtype, device))
 
 
@@ -440,6 +442,7 @@ def empty_like(input: Tensor, *, dtype: Any = None, device: Any = None, requires
         >>> torch.empty_like(torch.tensor([1, 2])).shape
         torch.Size([2])
     """
+    _require_tensor(input, "empty_like", "input", 1)
     return empty(input.shape, requires_grad=requires_grad, **_like(input, dtype, device))
 
 

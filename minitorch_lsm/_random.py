@@ -18,6 +18,7 @@ import numpy as np
 
 from . import _device, _dtype
 from ._creation import _finish, _like, _shape_of
+from .ops._util import _require_tensor
 from .tensor import Tensor
 
 DEFAULT_SEED = 67280421310721  # PyTorch's default CPU seed, so unseeded runs repeat too
@@ -191,6 +192,7 @@ def randn_like(input: Tensor, *, dtype: Any = None, device: Any = None, requires
         >>> torch.randn_like(torch.zeros(2, dtype=torch.float64)).dtype
         torch.float64
     """
+    _require_tensor(input, "randn_like", "input", 1)
     return randn(input.shape, requires_grad=requires_grad, **_like(input, dtype, device))
 
 
@@ -202,4 +204,5 @@ def rand_like(input: Tensor, *, dtype: Any = None, device: Any = None, requires_
         >>> torch.rand_like(torch.zeros(3)).shape
         torch.Size([3])
     """
+    _require_tensor(input, "rand_like", "input", 1)
     return rand(input.shape, requires_grad=requires_grad, **_like(input, dtype, device))

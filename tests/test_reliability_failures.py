@@ -439,3 +439,23 @@ def test_read_only_memory_warns_like_torch_and_refuses_writes_clearly(monkeypatc
         with pytest.raises(RuntimeError, match="parameter 1 of param_groups\\[0\\] has read-only memory"):
             optimizer.step()
         assert writable.tolist() == [1.0, 1.0, 1.0] and not optimizer.state
+
+
+NAMESPACE_FUNCTIONS = ("all amax amin any argmax argmin clone empty_like flatten is_floating_point isfinite isinf isnan "
+                       "max mean min neg nonzero numel ones_like prod rand_like randn_like relu reshape squeeze std sum "
+                       "t unbind var where zeros_like").split()
+
+
+@pytest.mark.parametrize("name", NAMESPACE_FUNCTIONS)
+def test_a_list_for_the_tensor_argument_raises_torchs_type_error(name: str) -> None:
+    """``torch.<name>([1.0])``: a TypeError naming the argument and the type, as torch's binding raises (these
+    raised AttributeError from inside the op before). Where torch lists its overloads instead, the class."""
+    with pytest.raises(TypeError) as theirs:
+        getattr(torch, name)([1.0])
+    with pytest.raises(TypeError) as ours:
+        getattr(mt, name)([1.0])
+    expected = str(theirs.value).splitlines()[0]
+    if "must be Tensor" in expected:
+        assert str(ours.value) == expected
+    else:
+        assert "must be Tensor, not list" in str(ours.value)

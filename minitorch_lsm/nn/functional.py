@@ -113,17 +113,11 @@ def _checked_reduction(reduction: Any) -> str:
     return reduction
 
 
-def _check_tensor(value: Any, name: str, position: int, function: str, optional: bool = False) -> None:
-    if value is None and optional:
-        return
-    if not isinstance(value, Tensor):
-        raise TypeError(f"{function}(): argument '{name}' (position {position}) must be Tensor, not {type(value).__name__}")
-
-
 def _loss_arguments(input: Any, target: Any, weight: Any, ignore_index: Any, function: str) -> int:
-    _check_tensor(input, "input", 1, function)
-    _check_tensor(target, "target", 2, function)
-    _check_tensor(weight, "weight", 3, function, optional=True)
+    _require_tensor(input, function, "input", 1)
+    _require_tensor(target, function, "target", 2)
+    if weight is not None:
+        _require_tensor(weight, function, "weight", 3)
     if isinstance(ignore_index, Tensor) and not ignore_index.dtype.is_floating_point \
             and ignore_index.dtype is not _dtype.bool and ignore_index.numel() == 1:
         return int(ignore_index.item())  # PyTorch's int arguments take any one-element integer tensor

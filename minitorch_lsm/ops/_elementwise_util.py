@@ -11,7 +11,7 @@ import numpy as np
 from .. import _device, _dtype
 from ..autograd.function import Function
 from ..tensor import Tensor
-from ._util import as_operand
+from ._util import _require_tensor, as_operand
 
 Number = Any
 _NUMBER_TYPES = (bool, int, float, np.bool_, np.integer, np.floating)
@@ -34,12 +34,6 @@ def _in_opmath(*tensors: Tensor | None) -> tuple[Tensor | None, ...]:
     """float16 tensors as float32, for a backward that PyTorch computes in float32 and rounds once (the
     engine casts each gradient back to its input's dtype); None (an input not kept) stays None."""
     return tuple(t.to(_dtype.float32) if t is not None and t.dtype is _dtype.float16 else t for t in tensors)
-
-
-def _require_tensor(value: Any, function: str, name: str, position: int) -> None:
-    if not isinstance(value, Tensor):
-        raise TypeError(f"{function}(): argument '{name}' (position {position}) must be Tensor, "
-                        f"not {type(value).__name__}")
 
 
 def _tensor_pair(function: str, a: Any, b: Any) -> tuple[Tensor, Tensor]:

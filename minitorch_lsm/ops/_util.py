@@ -9,7 +9,21 @@ import numpy as np
 from .. import _dtype
 from ..tensor import Tensor
 
-__all__ = ["normalize_dim", "normalize_dims", "as_operand", "as_int", "check_tensor", "float_dtype_for", "broadcast_shape"]
+__all__ = ["normalize_dim", "normalize_dims", "as_operand", "as_int", "float_dtype_for", "broadcast_shape"]
+
+
+def _require_tensor(value: Any, function: str, name: str, position: int) -> None:
+    """PyTorch's binding check of a Tensor argument: a TypeError naming the argument and what it got.
+
+    Examples:
+        >>> from minitorch_lsm.ops import _util
+        >>> _util._require_tensor([1.0], "sum", "input", 1)
+        Traceback (most recent call last):
+        TypeError: sum(): argument 'input' (position 1) must be Tensor, not list
+    """
+    if not isinstance(value, Tensor):
+        raise TypeError(f"{function}(): argument '{name}' (position {position}) must be Tensor, "
+                        f"not {type(value).__name__}")
 
 
 def as_int(value: Any, name: str, function: str, position: int | None = None) -> int:
@@ -65,20 +79,6 @@ def normalize_dims(dims: Any, ndim: int, function: str = "dim") -> tuple[int, ..
             raise RuntimeError(f"dim {axes[0]} appears multiple times in the list of dims")
         return tuple(sorted(axes)) if ndim else ()
     return (normalize_dim(dims, ndim, function),) if ndim else ()
-
-
-def check_tensor(value: Any, name: str, function: str) -> Tensor:
-    """``value`` itself if it is a Tensor, else the TypeError PyTorch's bindings raise.
-
-    Examples:
-        >>> from minitorch_lsm.ops import _util
-        >>> _util.check_tensor(3, 'input', 'exp')
-        Traceback (most recent call last):
-        TypeError: exp(): argument 'input' must be Tensor, not int
-    """
-    if not isinstance(value, Tensor):
-        raise TypeError(f"{function}(): argument '{name}' must be Tensor, not {type(value).__name__}")
-    return value
 
 
 def as_operand(value: Any, like: Tensor) -> Tensor:

@@ -171,6 +171,7 @@ def isnan(input: Tensor) -> Tensor:
         >>> torch.isnan(torch.tensor([1., float('nan'), float('inf')]))
         tensor([False,  True, False])
     """
+    _require_tensor(input, "isnan", "input", 1)
     return Compare.apply(input, ufunc="isnan", dtype=None)
 
 
@@ -182,6 +183,7 @@ def isinf(input: Tensor) -> Tensor:
         >>> torch.isinf(torch.tensor([1., float('-inf'), float('inf')]))
         tensor([False,  True,  True])
     """
+    _require_tensor(input, "isinf", "input", 1)
     return Compare.apply(input, ufunc="isinf", dtype=None)
 
 
@@ -193,6 +195,7 @@ def isfinite(input: Tensor) -> Tensor:
         >>> torch.isfinite(torch.tensor([1., float('nan'), float('inf')]))
         tensor([ True, False, False])
     """
+    _require_tensor(input, "isfinite", "input", 1)
     return Compare.apply(input, ufunc="isfinite", dtype=None)
 
 

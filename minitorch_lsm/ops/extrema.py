@@ -23,7 +23,7 @@ import numpy as np
 from .. import _dtype
 from ..autograd.function import Function
 from ..tensor import Tensor
-from ._elementwise_util import _xp
+from ._elementwise_util import _require_tensor, _xp
 from ._util import as_int, normalize_dim
 from .reduction import Reduction, _axes, _dim_list, _reduce, _unreduce
 from .selection import where
@@ -122,6 +122,7 @@ def amax(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
         >>> torch.amax(torch.tensor([[1., 5.], [3., 2.]]), dim=0)
         tensor([3., 5.])
     """
+    _require_tensor(input, "amax", "input", 1)
     return _amax_like(Amax, input, dim, keepdim, "amax")
 
 
@@ -133,6 +134,7 @@ def amin(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
         >>> torch.amin(torch.tensor([[1., 5.], [3., 2.]]), dim=1)
         tensor([1., 2.])
     """
+    _require_tensor(input, "amin", "input", 1)
     return _amax_like(Amin, input, dim, keepdim, "amin")
 
 
@@ -169,6 +171,7 @@ def max(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: 
         values=tensor([5., 3.]),
         indices=tensor([1, 0]))
     """
+    _require_tensor(input, "max", "input", 1)
     return _extreme(input, dim, keepdim, "max")
 
 
@@ -180,6 +183,7 @@ def min(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: 
         >>> torch.min(torch.tensor([[1., 5.], [3., 2.]]))
         tensor(1.)
     """
+    _require_tensor(input, "min", "input", 1)
     return _extreme(input, dim, keepdim, "min")
 
 
@@ -219,6 +223,7 @@ def argmax(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
         >>> torch.argmax(torch.tensor([[1., 5.], [3., 2.]])), torch.argmax(torch.tensor([[1., 5.], [3., 2.]]), dim=1)
         (tensor(1), tensor([1, 0]))
     """
+    _require_tensor(input, "argmax", "input", 1)
     if dim is not None:
         as_int(dim, "dim", "argmax")
     if input.dtype is _dtype.bool:
@@ -234,6 +239,7 @@ def argmin(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
         >>> torch.argmin(torch.tensor([[1., 5.], [3., 2.]]), dim=0)
         tensor([0, 1])
     """
+    _require_tensor(input, "argmin", "input", 1)
     if dim is not None:
         as_int(dim, "dim", "argmin")
     if input.dtype is _dtype.bool:
@@ -258,6 +264,7 @@ def all(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noq
         >>> torch.all(torch.tensor([[True, False], [True, True]]), dim=1)
         tensor([False,  True])
     """
+    _require_tensor(input, "all", "input", 1)
     return _logical(input, dim, keepdim, "all")
 
 
@@ -269,4 +276,5 @@ def any(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noq
         >>> torch.any(torch.tensor([[0, 0], [0, 3]]), dim=1)
         tensor([False,  True])
     """
+    _require_tensor(input, "any", "input", 1)
     return _logical(input, dim, keepdim, "any")

@@ -22,7 +22,7 @@ import numpy as np
 from .. import _device, _dtype
 from ..autograd.function import Function
 from ..tensor import Tensor
-from ._elementwise_util import _xp
+from ._elementwise_util import _require_tensor, _xp
 from .selection import where as _where
 
 
@@ -381,6 +381,7 @@ def nonzero(input: Tensor, *, as_tuple: bool = False) -> Any:
         >>> torch.nonzero(x, as_tuple=True)
         (tensor([0, 1]), tensor([0, 1]))
     """
+    _require_tensor(input, "nonzero", "input", 1)
     xp = _xp(input._data)
     data = input._data
     found = xp.nonzero(data.reshape(1) if data.ndim == 0 else data)
@@ -404,6 +405,7 @@ def where(condition: Tensor, input: Any = None, other: Any = None) -> Any:
         >>> torch.where(c)
         (tensor([0, 2]),)
     """
+    _require_tensor(condition, "where", "condition", 1)
     if input is None and other is None:
         return nonzero(condition, as_tuple=True)
     if input is None or other is None:

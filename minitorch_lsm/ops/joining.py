@@ -18,7 +18,7 @@ import numpy as np
 from .. import _device, _dtype
 from ..autograd.function import Function
 from ..tensor import Tensor
-from ._elementwise_util import _cast, _xp
+from ._elementwise_util import _cast, _require_tensor, _xp
 from ._util import as_int, normalize_dim
 from .indexing import Slice
 
@@ -219,6 +219,7 @@ def unbind(input: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
         >>> torch.unbind(torch.tensor([[1, 2], [3, 4]]))
         (tensor([1, 2]), tensor([3, 4]))
     """
+    _require_tensor(input, "unbind", "input", 1)
     d = normalize_dim(dim, input.ndim, "unbind")
     if input.ndim == 0:
         raise IndexError("Dimension specified as 0 but tensor has no dimensions")

@@ -25,7 +25,7 @@ from .. import _dtype
 from ..autograd.function import Function
 from ..autograd.grad_mode import is_grad_enabled
 from ..tensor import Tensor
-from ._elementwise_util import _xp
+from ._elementwise_util import _require_tensor, _xp
 from ._util import as_int, normalize_dim
 from .selection import where
 
@@ -272,6 +272,7 @@ def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = N
         >>> torch.ones(2, 3).sum(dim=())
         tensor(6.)
     """
+    _require_tensor(input, "sum", "input", 1)
     out = _dtype.as_dtype(dtype) if dtype is not None else (input.dtype if input.dtype.is_floating_point else _dtype.int64)
     result = _reduce(Sum if dim is None else SumDim, input, dim, keepdim, "sum", dtype=out.np)
     _check_autograd_dtype(input, out)
@@ -292,6 +293,7 @@ def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = 
         >>> torch.mean(torch.tensor([[1., 5.], [3., 2.]]), dim=0)
         tensor([2.0000, 3.5000])
     """
+    _require_tensor(input, "mean", "input", 1)
     out = _dtype.as_dtype(dtype) if dtype is not None else input.dtype
     if not out.is_floating_point:
         raise RuntimeError(f"mean(): could not infer output dtype. {'Input' if dtype is None else 'Optional'} dtype "
@@ -313,6 +315,7 @@ def prod(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = 
         >>> x.prod().backward(); x.grad
         tensor([6., 0., 0.])
     """
+    _require_tensor(input, "prod", "input", 1)
     out = _dtype.as_dtype(dtype) if dtype is not None else (input.dtype if input.dtype.is_floating_point else _dtype.int64)
     if dim is not None:
         dim = as_int(dim, "dim", "prod")
@@ -366,6 +369,7 @@ def var(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = Fa
         >>> torch.var(torch.tensor([10000., 10000.5, 10001.]))
         tensor(0.2500)
     """
+    _require_tensor(input, "var", "input", 1)
     if isinstance(unbiased, bool) is False and unbiased is not None and dim is None:
         dim, unbiased = unbiased, None
     if isinstance(dim, bool):
@@ -382,6 +386,7 @@ def std(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = Fa
         >>> torch.std(torch.tensor([1., 2., 3., 4.]))
         tensor(1.2910)
     """
+    _require_tensor(input, "std", "input", 1)
     if isinstance(dim, bool):
         dim, unbiased = None, dim
     return _var_like(Std, input, dim, keepdim, _correction(unbiased, correction), "std")

@@ -197,6 +197,7 @@ def where(condition: Tensor, input: Any, other: Any) -> Tensor:
         >>> torch.where(torch.tensor([True, False, True]), torch.tensor([1, 2, 3]), -1)
         tensor([ 1, -1,  3])
     """
+    _require_tensor(condition, "where", "condition", 1)
     if condition.dtype is not _dtype.bool:
         raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype "
                            f"{_dtype.torch_name(condition.dtype)}")
@@ -254,4 +255,5 @@ def clone(input: Tensor) -> Tensor:
         >>> torch.clone(torch.tensor([1., 2.], requires_grad=True))
         tensor([1., 2.], grad_fn=<CloneBackward0>)
     """
+    _require_tensor(input, "clone", "input", 1)
     return Clone.apply(input)

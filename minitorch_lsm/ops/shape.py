@@ -18,7 +18,7 @@ import numpy as np
 from .. import _dtype
 from ..autograd.function import Function
 from ..tensor import Size, Tensor
-from ._util import as_tuple_of_ints, normalize_dim, normalize_dims
+from ._util import _require_tensor, as_tuple_of_ints, normalize_dim, normalize_dims
 
 
 def _infer_shape(shape: tuple[int, ...], numel: int) -> tuple[int, ...]:
@@ -88,6 +88,7 @@ def reshape(input: Tensor, *shape: Any) -> Tensor:
         >>> torch.ones(2, 3, requires_grad=True).t().reshape(6).grad_fn.name()
         'UnsafeViewBackward0'
     """
+    _require_tensor(input, "reshape", "input", 1)
     target = _infer_shape(as_tuple_of_ints(shape), input.numel())
     if _viewable(input._data, target):
         return View.apply(input, shape=target)
@@ -145,6 +146,7 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         >>> torch.flatten(torch.ones(2, 3, 4), start_dim=1).shape
         torch.Size([2, 12])
     """
+    _require_tensor(input, "flatten", "input", 1)
     start, end = normalize_dim(start_dim, input.ndim), normalize_dim(end_dim, input.ndim)
     if input.ndim == 0:
         return reshape(input, 1)
@@ -220,6 +222,7 @@ def t(input: Tensor) -> Tensor:
         tensor([[1, 3],
                 [2, 4]])
     """
+    _require_tensor(input, "t", "input", 1)
     if input.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input.ndim}D")
     return Transpose.apply(input, dims=tuple(reversed(range(input.ndim))), node_name="TBackward0")
@@ -293,6 +296,7 @@ def squeeze(input: Tensor, dim: Any = None) -> Tensor:
         >>> torch.squeeze(torch.ones(2, 1, 3, 1)).shape, torch.squeeze(torch.ones(2, 1, 3, 1), 1).shape
         (torch.Size([2, 3]), torch.Size([2, 3, 1]))
     """
+    _require_tensor(input, "squeeze", "input", 1)
     if input.ndim == 0 and dim is not None:  # a 0-d tensor still checks its dims: only 0 and -1 exist
         listed = [normalize_dim(d, 0) for d in (dim if isinstance(dim, (tuple, list)) else (dim,))]
         if len(listed) > 1:

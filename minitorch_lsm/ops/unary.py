@@ -18,9 +18,8 @@ from .. import _dtype
 from ..autograd.function import Function
 from ..tensor import Tensor
 from . import _c
-from ._elementwise_util import _cast, _in_opmath, _xp, _zeros_like
+from ._elementwise_util import _cast, _in_opmath, _require_tensor, _xp, _zeros_like
 from ._util import float_dtype_for, select
-from .selection import where
 
 
 class UnaryFunction(Function):
@@ -216,6 +215,7 @@ def neg(input: Tensor) -> Tensor:
         >>> torch.neg(torch.tensor([1., -2.]))
         tensor([-1.,  2.])
     """
+    _require_tensor(input, "neg", "input", 1)
     if input.dtype is _dtype.bool:
         raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. "
                            "If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.")
@@ -344,6 +344,7 @@ def relu(input: Tensor) -> Tensor:
         >>> torch.relu(torch.tensor([-1., 0., 2.]))
         tensor([0., 0., 2.])
     """
+    _require_tensor(input, "relu", "input", 1)
     if input.dtype is _dtype.bool:
         raise RuntimeError("Boolean inputs not supported for relu")
     return _unary(Relu, input, False)
