@@ -110,8 +110,8 @@ static inline void pad(float *to, const float *from, Py_ssize_t n, float filler)
     for (int k = 0; k < SHORT; k++) to[k] = k < n ? from[k] : filler;
 }
 
-/* m = max(x) and e = exp(x - m), over a padded row; returns m. */
-static inline float shifted_exp(float *e, const float *x, Py_ssize_t n) {
+/* m = max(x) and e = exp(x - m) over the row padded to SHORT (e is 0 past the row); returns m. */
+static inline float padded_shifted_exp(float *e, const float *x, Py_ssize_t n) {
     float padded[SHORT], m = -INFINITY;
     pad(padded, x, n, -INFINITY);
 #pragma omp simd reduction(max : m)
@@ -122,13 +122,13 @@ static inline float shifted_exp(float *e, const float *x, Py_ssize_t n) {
 
 CLONES static void log_softmax_short(float *out, const float *x, Py_ssize_t n) {
     float e[SHORT];
-    float m = shifted_exp(e, x, n), c = logf(tree_sum(e));
+    float m = padded_shifted_exp(e, x, n), c = logf(tree_sum(e));
     for (Py_ssize_t j = 0; j < n; j++) out[j] = (x[j] - m) - c;
 }
 
 CLONES static void softmax_short(float *out, const float *x, Py_ssize_t n) {
     float e[SHORT], total[SHORT];
-    shifted_exp(e, x, n);
+    padded_shifted_exp(e, x, n);
     memcpy(total, e, sizeof total);
     float s = tree_sum(total);
     for (Py_ssize_t j = 0; j < n; j++) out[j] = e[j] / s;

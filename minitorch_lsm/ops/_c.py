@@ -31,6 +31,13 @@ enabled = kernels is not None  # tests set this to False to check the NumPy path
 _FLOAT32 = np.dtype(np.float32)
 
 
+def into_new(kernel: str, first: Any, *args: Any) -> Any:
+    """A new array shaped like ``first``, filled by ``kernels.<kernel>(out, first, *args)``."""
+    out = np.empty(first.shape, first.dtype)
+    getattr(kernels, kernel)(out, first, *args)
+    return out
+
+
 def takes(*arrays: Any) -> bool:
     """True where the C kernels are on and every array is an aligned, C-contiguous float32 NumPy array."""
     if not enabled:

@@ -77,9 +77,7 @@ def _add_scaled(a: Any, b: Any, alpha: Number, np_dtype: Any, sign: int = 1) -> 
     if np_dtype == np.float64:
         return fused_multiply_add(scale, b, a)
     if np_dtype == _FLOAT32 and a.shape == b.shape and _c.takes(a, b):
-        out = np.empty(a.shape, np_dtype)
-        _c.kernels.add_scaled(out, a, b, float(scale))  # the same rounding as below, in one pass
-        return out
+        return _c.into_new("add_scaled", a, b, float(scale))  # the same rounding as below, in one pass
     wide = np.dtype(np.float32 if np_dtype == np.float16 else np.float64)
     if isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.shape == b.shape and a.size > _WIDE_BLOCK:
         return _add_scaled_in_blocks(a, b, scale.astype(wide), np_dtype)
