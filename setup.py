@@ -6,7 +6,8 @@ import sys
 
 from setuptools import Extension, setup
 
-SOURCES = ["minitorch_lsm/csrc/module.c", "minitorch_lsm/csrc/rows.c", "minitorch_lsm/csrc/threads.c"]
+SOURCES = ["minitorch_lsm/csrc/module.c", "minitorch_lsm/csrc/rows.c", "minitorch_lsm/csrc/nll.c",
+           "minitorch_lsm/csrc/threads.c"]
 flags = [] if sys.platform == "win32" else ["-O3", "-fno-trapping-math", "-fno-math-errno", "-fopenmp-simd",
                                             "-fvisibility=hidden"]
 setup(ext_modules=[Extension("minitorch_lsm._ckernels", SOURCES, depends=["minitorch_lsm/csrc/kernels.h"],

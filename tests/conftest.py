@@ -52,9 +52,9 @@ def one_torch_thread():
 
 
 @pytest.fixture(scope="module", params=["c", "numpy"])
-def softmax_kernels(request):
-    """Run a module's tests twice: with the C softmax kernels (minitorch_lsm/csrc/) and with the NumPy
-    ones they stand in for (``pytestmark = usefixtures("softmax_kernels")``). Only an install without a C
+def c_and_numpy_kernels(request):
+    """Run a module's tests twice: with the C kernels (minitorch_lsm/csrc/) and with the NumPy code paths
+    they stand in for (``pytestmark = usefixtures("c_and_numpy_kernels")``). Only an install without a C
     compiler skips the first, and never in CI."""
     module = sys.modules["minitorch_lsm.ops._c"]
     if request.param == "c":

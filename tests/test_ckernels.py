@@ -2,7 +2,7 @@
 in for: accuracy over row lengths that exercise every loop (rows of up to 16, the 32-lane body, the
 tail, the pairwise tree above 1024 terms), exp over its whole range (subnormal results, underflow,
 overflow), non-finite rows, and the checks on their arguments. The rest of the softmax suite runs on
-both kernel sets (conftest's ``softmax_kernels``)."""
+both kernel sets (conftest's ``c_and_numpy_kernels``)."""
 from __future__ import annotations
 
 import os
@@ -337,3 +337,99 @@ def test_softmax_double_backward_wrt_the_upstream_gradient_is_its_backward_node(
             results.append(grad_upstream.detach().numpy())
         np.testing.assert_array_equal(np.signbit(results[0]), np.signbit(results[1]))
         np.testing.assert_allclose(results[0], results[1], rtol=1e-3 if dtype == "float16" else 1e-6, atol=1e-6)
+
+
+# ---------------------------------------------------------------------- nll_loss (csrc/nll.c)
+def nll_case(rows: int, classes: int, weighted: bool, seed: int = 0):
+    """Random log-probabilities, targets with every seventh one ignored (-1), and maybe class weights."""
+    r = np.random.default_rng(seed + rows)
+    x = (r.standard_normal((rows, classes)) * 3 - 2).astype(np.float32)
+    target = r.integers(0, classes, rows)
+    target[::7] = -1
+    weight = r.uniform(0.1, 3.0, classes).astype(np.float32) if weighted else None
+    return x, target, weight
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("rows", [1, 16, 17, 300, 4097, 70000])  # 4097, 70000: three and four cascade levels
+def test_nll_loss_kernel_sums_as_torch_bit_for_bit(monkeypatch, rows, reduction, weighted):
+    """torch adds the losses (and weights) in a cascade of eight float32 partial sums; the C kernel does the
+    same, so the loss and its gradient agree to the bit (NumPy's pairwise sum is a few ulp away)."""
+    calls = []
+    monkeypatch.setattr(ckernels, "nll_loss", lambda *args: calls.append(1) or c_nll_loss(*args))
+    x, target, weight = nll_case(rows, 10, weighted)
+    results = []
+    for lib in (mt, torch):
+        a = lib.tensor(x, requires_grad=True)
+        extra = {"weight": lib.tensor(weight)} if weighted else {}
+        loss = lib.nn.functional.nll_loss(a, lib.tensor(target), ignore_index=-1, reduction=reduction, **extra)
+        loss.backward(lib.ones_like(loss) * 0.75)
+        results.append((loss.detach().numpy().view(np.uint32), a.grad.numpy().view(np.uint32)))
+    assert calls == [1]
+    for ours, theirs in zip(*results):
+        np.testing.assert_array_equal(ours, theirs)
+
+
+c_nll_loss = ckernels.nll_loss
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_nll_loss_kernel_and_numpy_path_agree(monkeypatch, weighted):
+    """The two paths compute the same formula: losses and gradients equal, the sums (and so the gradients
+    of 'mean', divided by the summed weights) within a few ulp."""
+    x, target, weight = nll_case(3000, 7, weighted, seed=5)
+    results = {}
+    for use_c in (True, False):
+        monkeypatch.setattr(c_module, "enabled", use_c)
+        for reduction in ("none", "sum", "mean"):
+            a = mt.tensor(x, requires_grad=True)
+            extra = {"weight": mt.tensor(weight)} if weighted else {}
+            loss = mt.nn.functional.nll_loss(a, mt.tensor(target), ignore_index=-1, reduction=reduction, **extra)
+            loss.backward(mt.ones_like(loss))
+            results[use_c, reduction] = (loss.detach().numpy(), a.grad.numpy())
+    for reduction in ("none", "sum", "mean"):
+        (loss_c, grad_c), (loss_np, grad_np) = results[True, reduction], results[False, reduction]
+        np.testing.assert_allclose(loss_c, loss_np, rtol=0 if reduction == "none" else 1e-5)
+        np.testing.assert_allclose(grad_c, grad_np, rtol=1e-6 if reduction == "mean" else 0)
+
+
+@pytest.mark.parametrize("use_c", [True, False])
+@pytest.mark.parametrize("bad", [10, -2, 2 ** 40])
+def test_nll_loss_out_of_bounds_target_raises_on_both_paths(monkeypatch, use_c, bad):
+    monkeypatch.setattr(c_module, "enabled", use_c)
+    x, target, _ = nll_case(50, 10, False)
+    target[30], target[40] = bad, 11  # the first bad row is the one reported (rows 0, 7, ... are ignored)
+    for reduction in ("mean", "none"):
+        for lib in (mt, torch):
+            with pytest.raises(IndexError, match=f"^Target {bad} is out of bounds.$"):
+                lib.nn.functional.nll_loss(lib.tensor(x), lib.tensor(target), reduction=reduction, ignore_index=-1)
+
+
+@pytest.mark.parametrize("call,message", [
+    (lambda x, t, w: ckernels.nll_loss(None, x, t, w, -100), "expected 6 arguments"),
+    (lambda x, t, w: ckernels.nll_loss(None, x.astype(np.float64), t, w, -100, 3), "float32"),
+    (lambda x, t, w: ckernels.nll_loss(None, x, t.astype(np.int32), w, -100, 3), "int64"),
+    (lambda x, t, w: ckernels.nll_loss(None, x, t, w[:2], -100, 3), "bytes of float32"),
+    (lambda x, t, w: ckernels.nll_loss(None, x[:3], t, w, -100, 3), "bytes of float32"),
+    (lambda x, t, w: ckernels.nll_loss(np.empty(3, np.float32), x, t, w, -100, 3), "bytes of float32"),
+    (lambda x, t, w: ckernels.nll_loss(None, x, t, w, -100, -3), "must not be negative"),
+    (lambda x, t, w: ckernels.nll_loss_backward(np.zeros((4, 3), np.float32), t, w, -100, 3,
+                                                np.ones(2, np.float32)), "expected 1 or 4 scales"),
+    (lambda x, t, w: ckernels.nll_loss_backward(np.zeros((4, 3), np.float32).T, t, w, -100, 3,
+                                                np.ones(1, np.float32)), "contiguous"),
+])
+def test_nll_loss_kernel_argument_checks(call, message):
+    x, t, w = np.zeros((4, 3), np.float32), np.array([0, 1, 2, -100]), np.ones(3, np.float32)
+    with pytest.raises((TypeError, ValueError, BufferError), match=message):
+        call(x, t, w)
+
+
+def test_nll_loss_kernel_reports_the_first_bad_row():
+    """(The sums are then incomplete: the caller raises.)"""
+    x, w = np.arange(12, dtype=np.float32).reshape(4, 3), np.ones(3, np.float32)
+    assert ckernels.nll_loss(None, x, np.array([0, 2, 3, 1]), w, -100, 3)[2] == 2
+    assert ckernels.nll_loss(None, x, np.array([0, -5, 2, 1]), None, -5, 3) == (-(0 + 8 + 10), 3.0, -1)
+    out = np.zeros((4, 3), np.float32)
+    assert ckernels.nll_loss_backward(out, np.array([0, 9, 1, 1]), None, -100, 3, np.ones(1, np.float32)) == 1
+    assert ckernels.nll_loss(None, np.zeros((0, 3), np.float32), np.zeros(0, np.int64), None, -100, 3) == (0.0, 0.0, -1)

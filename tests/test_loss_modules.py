@@ -19,6 +19,8 @@ import minitorch_lsm as mt
 from oracle import (DEVICES, assert_close, assert_same_error, grad_like, pair, recorded_warnings, same_outcome,
                     warning_summary)
 
+pytestmark = pytest.mark.usefixtures("c_and_numpy_kernels")  # each test runs on the C kernels and on NumPy
+
 EX_X = np.array([[1., 2., 3.], [1., 1., 1.], [0., 5., 1.]], dtype=np.float32)
 EX_T = np.array([2, 0, 1])
 EX_W = np.array([1., 2., 4.], dtype=np.float32)

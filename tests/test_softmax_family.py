@@ -18,7 +18,7 @@ import minitorch_lsm.nn.functional as F
 from oracle import (DEVICES, FP16_TOL, assert_close, assert_same_error, grad_like, pair, recorded_warnings,
                     same_outcome, silently, warning_summary)
 
-pytestmark = pytest.mark.usefixtures("softmax_kernels")  # each test runs on the C kernels and on the NumPy ones
+pytestmark = pytest.mark.usefixtures("c_and_numpy_kernels")  # each test runs on the C kernels and on the NumPy ones
 
 FLOATS = ["float16", "float32", "float64"]
 EXTREMES = [1e4, -1e4, 1e30, -1e30, np.inf, -np.inf, np.nan, 0.0]

@@ -11,7 +11,7 @@ import minitorch_lsm as mt
 import minitorch_lsm.nn.functional as F
 from oracle import DEVICES, assert_close, assert_same_error, pair, recorded_warnings, silently, warning_summary
 
-pytestmark = pytest.mark.usefixtures("softmax_kernels")  # each test runs on the C kernels and on the NumPy ones
+pytestmark = pytest.mark.usefixtures("c_and_numpy_kernels")  # each test runs on the C kernels and on the NumPy ones
 
 EX_X = np.array([[1., 2., 3.], [1., 1., 1.], [0., 5., 1.]], dtype=np.float32)
 EX_T = np.array([2, 0, 1])

@@ -1,11 +1,12 @@
-/* What the three files of the C kernels share (setup.py builds them into minitorch_lsm._ckernels):
- * rows.c, the softmax family's row kernels; threads.c, the pool that shares rows over threads; module.c,
- * the elementwise kernels and the Python functions. See module.c for what each kernel computes. */
+/* What the four files of the C kernels share (setup.py builds them into minitorch_lsm._ckernels):
+ * rows.c, the softmax family's row kernels; nll.c, nll_loss's two; threads.c, the pool that shares rows
+ * over threads; module.c, the elementwise kernels and the Python functions. See module.c for what each kernel computes. */
 #ifndef MINITORCH_LSM_KERNELS_H
 #define MINITORCH_LSM_KERNELS_H
 
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <stdint.h>
 
 /* Builds for AVX2 + FMA and for AVX-512, dispatched at load time by glibc's ifunc (which musl lacks). GCC 12
  * names them by the x86-64-v3/v4 levels, whose dispatch tests CPU features; older GCC only has single
@@ -25,6 +26,12 @@ void log_softmax_row(float *out, const float *x, const float *unused, Py_ssize_t
 void softmax_row(float *out, const float *x, const float *unused, Py_ssize_t n);
 void log_softmax_backward_row(float *out, const float *g, const float *y, Py_ssize_t n);
 void softmax_backward_row(float *out, const float *g, const float *y, Py_ssize_t n);
+
+/* nll_loss's forward and backward (nll.c); each returns the first row with a target out of bounds, or -1. */
+Py_ssize_t nll_forward(float *losses, const float *x, const int64_t *t, const float *w, int64_t ignore,
+                       Py_ssize_t n, Py_ssize_t c, float *sum, float *total_weight);
+Py_ssize_t nll_backward(float *out, const int64_t *t, const float *w, int64_t ignore, Py_ssize_t n,
+                        Py_ssize_t c, const float *scale, int scale_per_row);
 
 #define MAX_WORKERS 63 /* worker threads at most: a call asks for up to MAX_WORKERS + 1 threads */
 

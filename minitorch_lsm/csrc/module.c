@@ -31,19 +31,29 @@
 #include <string.h>
 
 /* ------------------------------------------------------------------ the Python functions */
-static int get_floats(PyObject *obj, Py_buffer *view, int writable, Py_ssize_t length) {
+/* The C-contiguous buffer of obj, of float32 (format 'f') or, with `int64`, of int64 (NumPy says 'l' or 'q'),
+ * `length` bytes long unless length < 0. On failure nothing is held and the error is set. */
+static int get_array(PyObject *obj, Py_buffer *view, int writable, int int64, Py_ssize_t length) {
     if (PyObject_GetBuffer(obj, view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0)) < 0)
         return -1;
     const char *format = view->format ? view->format : "B"; /* no format means unsigned bytes */
-    if (strcmp(format, "f") != 0) {
-        PyErr_Format(PyExc_ValueError, "expected aligned float32 (format 'f'), got format '%s'", format);
+    int fits = int64 ? (strcmp(format, "l") == 0 || strcmp(format, "q") == 0) && view->itemsize == 8
+                     : strcmp(format, "f") == 0;
+    if (!fits) {
+        PyErr_Format(PyExc_ValueError, "expected aligned %s (format '%s'), got format '%s'", int64 ? "int64" : "float32",
+                     int64 ? "q" : "f", format);
     } else if (length >= 0 && view->len != length) {
-        PyErr_Format(PyExc_ValueError, "expected %zd bytes of float32, got %zd", length, view->len);
+        PyErr_Format(PyExc_ValueError, "expected %zd bytes of %s, got %zd", length, int64 ? "int64" : "float32",
+                     view->len);
     } else {
         return 0;
     }
     PyBuffer_Release(view);
     return -1;
+}
+
+static int get_floats(PyObject *obj, Py_buffer *view, int writable, Py_ssize_t length) {
+    return get_array(obj, view, writable, 0, length);
 }
 
 /* Get the buffers of args[0] (out, writable) and args[1..arrays-1], all float32 of out's length; on
@@ -162,12 +172,101 @@ static PyObject *py_threshold_backward(PyObject *self, PyObject *const *args, Py
     return run_flat(threshold_backward_loop, 3, args, nargs);
 }
 
+/* ------------------------------------------------------------------ nll_loss (nll.c)
+ * nll_loss(losses, x, target, weight, ignore_index, classes) -> (sum, total_weight, bad_row)
+ *     x: n rows of `classes` floats, target: n int64, weight: None or `classes` floats, losses: None or n
+ *     floats to receive each row's loss.
+ * nll_loss_backward(out, target, weight, ignore_index, classes, scale) -> bad_row
+ *     out: n rows of `classes` floats, zeros except where written; scale: 1 or n floats.
+ * bad_row is -1, or the first row whose target is out of bounds (then the results are incomplete). */
+static int get_optional_floats(PyObject *obj, Py_buffer *view, int writable, Py_ssize_t length) {
+    if (obj == Py_None) {
+        view->obj = NULL;
+        view->buf = NULL;
+        return 0;
+    }
+    return get_floats(obj, view, writable, length);
+}
+
+static void release_all(Py_buffer *views, int count) {
+    for (int i = 0; i < count; i++)
+        if (views[i].obj) PyBuffer_Release(&views[i]);
+}
+
+/* The arguments both functions share: the target (views[0]), the weights (views[1]), ignore_index and
+ * classes; n is the number of targets. */
+static int get_targets(PyObject *const *args, Py_buffer *views, int64_t *ignore, Py_ssize_t *classes,
+                       Py_ssize_t *n) {
+    *ignore = PyLong_AsLongLong(args[2]);
+    if (*ignore == -1 && PyErr_Occurred()) return -1;
+    *classes = PyLong_AsSsize_t(args[3]);
+    if (*classes == -1 && PyErr_Occurred()) return -1;
+    if (*classes < 0) {
+        PyErr_Format(PyExc_ValueError, "classes must not be negative, got %zd", *classes);
+        return -1;
+    }
+    if (get_array(args[0], &views[0], 0, 1, -1) < 0) return -1;
+    *n = views[0].len / 8;
+    if (get_optional_floats(args[1], &views[1], 0, *classes * (Py_ssize_t)sizeof(float)) < 0) {
+        PyBuffer_Release(&views[0]);
+        return -1;
+    }
+    return 0;
+}
+
+static PyObject *py_nll_loss(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)self;
+    Py_buffer v[4] = {{0}}; /* target, weight, x, losses */
+    int64_t ignore;
+    Py_ssize_t classes, n, bad = -1;
+    float sum = 0.0f, total = 0.0f;
+    if (check_count(nargs, 6) < 0 || get_targets(args + 2, v, &ignore, &classes, &n) < 0) return NULL;
+    if (get_floats(args[1], &v[2], 0, n * classes * (Py_ssize_t)sizeof(float)) < 0 ||
+        get_optional_floats(args[0], &v[3], 1, n * (Py_ssize_t)sizeof(float)) < 0) {
+        release_all(v, 4);
+        return NULL;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    bad = nll_forward(v[3].buf, v[2].buf, v[0].buf, v[1].buf, ignore, n, classes, &sum, &total);
+    Py_END_ALLOW_THREADS
+    release_all(v, 4);
+    return Py_BuildValue("ddn", (double)sum, (double)total, bad);
+}
+
+static PyObject *py_nll_loss_backward(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)self;
+    Py_buffer v[4] = {{0}}; /* target, weight, out, scale */
+    int64_t ignore;
+    Py_ssize_t classes, n, bad = -1;
+    if (check_count(nargs, 6) < 0 || get_targets(args + 1, v, &ignore, &classes, &n) < 0) return NULL;
+    if (get_floats(args[0], &v[2], 1, n * classes * (Py_ssize_t)sizeof(float)) < 0 ||
+        get_floats(args[5], &v[3], 0, -1) < 0) {
+        release_all(v, 4);
+        return NULL;
+    }
+    Py_ssize_t scales = v[3].len / (Py_ssize_t)sizeof(float);
+    if (scales != 1 && scales != n) {
+        PyErr_Format(PyExc_ValueError, "expected 1 or %zd scales, got %zd", n, scales);
+    } else {
+        Py_BEGIN_ALLOW_THREADS
+        bad = nll_backward(v[2].buf, v[0].buf, v[1].buf, ignore, n, classes, v[3].buf, scales != 1);
+        Py_END_ALLOW_THREADS
+    }
+    release_all(v, 4);
+    if (PyErr_Occurred()) return NULL;
+    return PyLong_FromSsize_t(bad);
+}
+
 static PyMethodDef methods[] = {
     {"add_scaled", (PyCFunction)(void (*)(void))py_add_scaled, METH_FASTCALL,
      "add_scaled(out, a, b, scale): out = a + scale * b for float32 arrays, rounded once"},
     {"relu", (PyCFunction)(void (*)(void))py_relu, METH_FASTCALL, "relu(out, x): out = x < 0 ? 0 : x"},
     {"threshold_backward", (PyCFunction)(void (*)(void))py_threshold_backward, METH_FASTCALL,
      "threshold_backward(out, g, y): out = y <= 0 ? 0 : g"},
+    {"nll_loss", (PyCFunction)(void (*)(void))py_nll_loss, METH_FASTCALL,
+     "nll_loss(losses, x, target, weight, ignore_index, classes) -> (sum, total_weight, bad_row)"},
+    {"nll_loss_backward", (PyCFunction)(void (*)(void))py_nll_loss_backward, METH_FASTCALL,
+     "nll_loss_backward(out, target, weight, ignore_index, classes, scale) -> bad_row"},
     {"log_softmax", (PyCFunction)(void (*)(void))py_log_softmax, METH_FASTCALL,
      "log_softmax(out, x, n, threads): out = (x - m) - log(sum(exp(x - m))) for each row of n floats"},
     {"softmax", (PyCFunction)(void (*)(void))py_softmax, METH_FASTCALL,
@@ -180,11 +279,11 @@ static PyMethodDef methods[] = {
 };
 
 static struct PyModuleDef module = {.m_base = PyModuleDef_HEAD_INIT, .m_name = "_ckernels", .m_size = -1, .m_methods = methods,
-                                    .m_doc = "float32 kernels in C: the softmax family's rows, a + scale * b, relu."};
+                                    .m_doc = "float32 kernels in C: the softmax family's rows, nll_loss, a + scale * b, relu."};
 
 /* ops/_c.py uses the kernels only if this matches its own number: an editable install keeps an old build
  * when the source changes, and the two would no longer agree on what the functions are. */
-#define API_VERSION 2
+#define API_VERSION 3
 
 PyMODINIT_FUNC PyInit__ckernels(void) {
     PyObject *m = PyModule_Create(&module);

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-API_VERSION = 2  # the number csrc/module.c was written for (its API_VERSION)
+API_VERSION = 3  # the number csrc/module.c was written for (its API_VERSION)
 
 try:
     from .. import _ckernels as kernels

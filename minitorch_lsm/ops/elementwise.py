@@ -84,6 +84,15 @@ def _add_scaled(a: Any, b: Any, alpha: Number, np_dtype: Any, sign: int = 1) -> 
     return _cast(_wide_sum(_cast(a, wide), scale.astype(wide) * _cast(b, wide), np_dtype), np_dtype)
 
 
+def _add_scaled_into(out: Any, b: Any, alpha: Number) -> None:
+    """``out += alpha * b`` for arrays of one dtype and shape, rounded as ``_add_scaled``: in place, in one
+    pass, where the C kernel applies (an optimizer's update of a parameter), else through a new array."""
+    if out.dtype == _FLOAT32 and out.shape == b.shape and _c.takes(out, b):
+        _c.kernels.add_scaled(out, out, b, float(_scalar_of(alpha, _FLOAT32)))
+    else:
+        out[...] = _add_scaled(out, b, alpha, out.dtype)
+
+
 def _wide_sum(a: Any, product: Any, np_dtype: Any) -> Any:
     """``a + product`` in the wide dtype, such that rounding it to ``np_dtype`` rounds the exact sum once.
 

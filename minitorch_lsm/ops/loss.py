@@ -25,6 +25,7 @@ import numpy as np
 from .. import _device, _dtype
 from ..autograd.function import Function
 from ..tensor import Tensor
+from . import _c
 from ._elementwise_util import _xp
 
 REDUCTIONS = {"none": 0, "mean": 1, "sum": 2}
@@ -53,18 +54,25 @@ class NllLossBackwardData(Function):
 
     node_name = "NllLossBackwardBackward0"
     loss: ClassVar[type[Function]]  # the node of its gradient (set below)
+    prepared: Any = None  # (the fields are the loss node's: see _fields)
 
     def forward(self, g: Any, x: Any) -> Any:
         if self.backward_error:  # PyTorch 2.13's backward kernels reject some inputs its forward accepts
             raise RuntimeError(self.backward_error)
-        xp = _xp(g)
-        out = xp.zeros(_rows(x).shape, dtype=g.dtype)
+        xp, (n, classes) = _xp(g), _rows(x).shape
         scale = g.reshape(-1) if self.reduction == "none" else g.reshape(())
         if self.reduction == "mean":
             scale = scale / self.total_weight.astype(g.dtype)
-        if out.shape[1]:  # one value per row, at its target (a +0 in column 0 of an ignored row)
-            values = -self.target_weight.astype(g.dtype, copy=False) * scale
-            out[xp.arange(out.shape[0]), self.safe_target] = xp.where(self.kept, values, 0)
+        out = xp.zeros((n, classes), dtype=g.dtype)
+        scale = xp.ascontiguousarray(scale.reshape(-1))
+        if _in_c(self, scale):  # the same values, one pass over the targets
+            bad = _c.kernels.nll_loss_backward(out, self.target, self.weight, self.ignore_index, classes, scale)
+            if bad >= 0:
+                _raise_out_of_bounds(int(self.target[bad]), self.as_character)
+        elif classes:  # one value per row, at its target (a +0 in column 0 of an ignored row)
+            safe_target, kept, target_weight = _targets(self, classes, g.dtype)
+            values = -target_weight.astype(g.dtype, copy=False) * scale
+            out[xp.arange(n), safe_target] = xp.where(kept, values, 0)
         return _unrows(out, x.shape)
 
     def backward(self, gg: Tensor) -> tuple[Tensor, Tensor]:
@@ -82,29 +90,48 @@ class NllLoss(Function):
     """d nll_loss(x)/dx = -w[t] * g / D at the target positions, 0 elsewhere
 
     ``x`` is the (C) or (N, C) input, or for ``NllLoss2d`` (PyTorch's ``nll_loss2d``) the (N, C, H, W)
-    input; forward reads it as one row of class scores per position (``_rows``)."""
+    input; forward reads it as one row of class scores per position (``_rows``). The node's fields: the
+    flat int64 ``target``, the flat class ``weight`` (or None), ``ignore_index``, ``reduction``, the
+    output's ``out_shape``, and ``total_weight`` (D), which forward works out."""
 
     gradient: ClassVar[type[Function]] = NllLossBackwardData
     keeps_inputs = True
+    prepared: Any = None  # what _targets made (the NumPy path)
 
     def forward(self, x: Any) -> Any:
         xp, x = _xp(x), _rows(x)
+        if _in_c(self, x):
+            return self._forward_in_c(x)
+        safe_target, kept, target_weight = _targets(self, x.shape[1], x.dtype)
+        self.total_weight = _total_weight(target_weight, kept, self.weight is not None)
         acc = np.float32 if x.dtype == np.float16 else x.dtype
         if x.shape[1]:
-            picked = x[xp.arange(x.shape[0]), self.safe_target]
-        else:  # no classes: every target is ignored (or forward raised)
+            picked = x[xp.arange(x.shape[0]), safe_target]
+        else:  # no classes: every target is ignored (or _targets raised)
             picked = xp.zeros(x.shape[0], dtype=x.dtype)
-        losses = xp.where(self.kept, -self.target_weight.astype(acc, copy=False) * picked.astype(acc, copy=False), 0)
+        losses = xp.where(kept, -target_weight.astype(acc, copy=False) * picked.astype(acc, copy=False), 0)
         losses = losses.astype(acc, copy=False)
         if self.reduction == "none":
             return losses.reshape(self.out_shape).astype(x.dtype)
         if x.dtype == np.float16:  # PyTorch adds and divides in float16 here, in its own order
-            total = _cascade_sum(losses.astype(np.float16)[self.kept], xp.flatnonzero(self.kept), x.shape[0])
-        else:
+            total = _cascade_sum(losses.astype(np.float16)[kept], xp.flatnonzero(kept), x.shape[0])
+        else:  # NumPy's pairwise sum: within a few ulp of PyTorch's cascade (which the C kernel follows)
             total = losses.sum()
         if self.reduction == "mean":
             total = total / self.total_weight
         return xp.asarray(total, dtype=acc).astype(x.dtype)
+
+    def _forward_in_c(self, rows: Any) -> Any:
+        """The C twin of the NumPy path above, which also sums as PyTorch's kernel does (``_cascade_sum``)."""
+        losses = np.empty(rows.shape[0], np.float32) if self.reduction == "none" else None
+        total, weight, bad = _c.kernels.nll_loss(losses, rows, self.target, self.weight, self.ignore_index,
+                                                 rows.shape[1])
+        if bad >= 0:
+            _raise_out_of_bounds(int(self.target[bad]), self.as_character)
+        self.total_weight = np.float32(weight)
+        if losses is not None:
+            return losses.reshape(self.out_shape)
+        return np.asarray(np.float32(total) / self.total_weight if self.reduction == "mean" else np.float32(total))
 
     def backward(self, grad: Tensor) -> Tensor:
         return self.gradient.apply(grad, self.inputs[0], **_fields(self))
@@ -117,11 +144,41 @@ class NllLoss2d(NllLoss):
 
 NllLossBackwardData.loss, NllLoss2dBackwardData.loss = NllLoss, NllLoss2d
 
+_SHARED_FIELDS = ("target", "weight", "ignore_index", "reduction", "out_shape", "backward_error", "as_character",
+                  "total_weight", "prepared")
+
 
 def _fields(node: Function) -> dict[str, Any]:
-    """What the nll_loss nodes share: the prepared targets and weights and the reduction."""
-    return {k: getattr(node, k) for k in ("safe_target", "kept", "target_weight", "total_weight", "reduction",
-                                          "out_shape", "backward_error")}
+    """What the nll_loss nodes share: the targets, weights and reduction, and what forward worked out."""
+    return {k: getattr(node, k, None) for k in _SHARED_FIELDS}
+
+
+def _in_c(node: Function, *floats: Any) -> bool:
+    """Whether the C kernels take these float32 arrays with the node's targets and weights."""
+    weights = () if node.weight is None else (node.weight,)
+    return _c.takes(*floats, *weights) and node.target.flags.c_contiguous and node.target.flags.aligned
+
+
+def _targets(node: Function, classes: int, dtype: Any) -> tuple[Any, Any, Any]:
+    """For the NumPy path: the targets with ignored ones replaced by 0 (``safe_target``), which are kept
+    (``kept``), and each one's class weight in ``dtype`` (0 where ignored). Raises PyTorch's IndexError for
+    a kept target outside [0, classes). Made once per node, and handed on to the node of its gradient."""
+    if node.prepared is None:
+        target, xp = node.target, _xp(node.target)
+        kept = target != node.ignore_index
+        safe_target = xp.where(kept, target, 0)
+        # one reduction finds both kinds of bad target (viewed as unsigned, a negative one is huge); with no
+        # classes the ignored ones' 0 is out of bounds too, so look closer
+        if safe_target.size and int(safe_target.view(np.uint64).max()) >= classes:
+            bad = kept & ((target < 0) | (target >= classes))
+            if bool(bad.any()):
+                _raise_out_of_bounds(int(target[bad][0]), node.as_character)
+        if node.weight is None:  # every class weighs 1
+            target_weight = kept.astype(dtype)
+        else:
+            target_weight = xp.where(kept, node.weight[safe_target] if classes else 0, 0).astype(dtype)
+        node.prepared = (safe_target, kept, target_weight)
+    return node.prepared
 
 
 def _cascade_sum(terms: Any, rows: Any, count: int) -> Any:
@@ -216,7 +273,7 @@ def _nll_loss(input: Tensor, target: Tensor, weight: Tensor | None, reduction: s
     # (C) input with a (1) target: 2.13's forward accepts it, its backward's size check does not
     error = f"size mismatch (got input: [{classes}], target: [1])" if input.ndim == 1 and target.ndim == 1 \
         and classes != 1 else None
-    return _apply(NllLoss, input, target, weight, reduction, ignore_index, classes,
+    return _apply(NllLoss, input, target, weight, reduction, ignore_index,
                   out_shape=() if input.ndim == 1 else (input.shape[0],), backward_error=error)
 
 
@@ -239,32 +296,23 @@ def _nll_loss2d(input: Tensor, target: Tensor, weight: Tensor | None, reduction:
     error = "expected scalar type Long but found Byte" if target.dtype is _dtype.uint8 else None
     if error and (reduction == "none" or target.numel() > 0):
         raise RuntimeError(error)
-    return _apply(NllLoss2d, input, target, weight, reduction, ignore_index, classes, out_shape=tuple(target.shape),
+    return _apply(NllLoss2d, input, target, weight, reduction, ignore_index, out_shape=tuple(target.shape),
                   backward_error=error)
 
 
 def _apply(node: type[Function], input: Tensor, target: Tensor, weight: Tensor | None, reduction: str,
-           ignore_index: int, classes: int, out_shape: tuple[int, ...], backward_error: str | None = None) -> Tensor:
-    """Prepare the targets and their weights (raising for out-of-bounds targets) and apply the node."""
+           ignore_index: int, out_shape: tuple[int, ...], backward_error: str | None = None) -> Tensor:
+    """Check the devices, flatten the targets (as int64) and the weights, and apply the node."""
     for other in (target, weight):
         if other is not None and other.device != input.device:
             raise RuntimeError("Expected all tensors to be on the same device, but found at least two devices, "
                                f"{input.device} and {other.device}!")
     flat_target = _device.move(target._data, input.device).reshape(-1).astype(np.int64, copy=False)
-    xp = _xp(flat_target)
-    kept = flat_target != ignore_index
-    safe_target = xp.where(kept, flat_target, 0)
-    # one reduction finds both kinds of bad target (viewed as unsigned, a negative one is huge)
-    if safe_target.size and int(safe_target.view(np.uint64).max()) >= classes:
-        _raise_out_of_bounds(flat_target, kept, classes, target.dtype is _dtype.uint8 and reduction == "none"
-                             and len(out_shape) == 1)
-    if weight is None:  # every class weighs 1
-        target_weight = kept.astype(input.dtype.np)
-    else:
-        target_weight = xp.where(kept, weight._data.reshape(-1)[safe_target] if classes else 0, 0).astype(input.dtype.np)
-    return node.apply(input, safe_target=safe_target, kept=kept, target_weight=target_weight,
-                      total_weight=_total_weight(target_weight, kept, weight is not None), reduction=reduction,
-                      out_shape=out_shape, backward_error=backward_error)
+    # PyTorch's (N, C) 'none' kernel prints a uint8 target as a character in its IndexError
+    as_character = target.dtype is _dtype.uint8 and reduction == "none" and len(out_shape) == 1
+    return node.apply(input, target=flat_target, weight=None if weight is None else weight._data.reshape(-1),
+                      ignore_index=ignore_index, reduction=reduction, out_shape=out_shape,
+                      backward_error=backward_error, as_character=as_character)
 
 
 def _total_weight(target_weight: Any, kept: Any, weighted: bool) -> Any:
@@ -277,14 +325,9 @@ def _total_weight(target_weight: Any, kept: Any, weighted: bool) -> Any:
     return np.float32(_cascade_sum(target_weight[kept], _xp(kept).flatnonzero(kept), kept.shape[0]))
 
 
-def _raise_out_of_bounds(flat_target: Any, kept: Any, classes: int, as_character: bool) -> None:
-    """Raise PyTorch's IndexError for the first kept target outside [0, classes), if there is one."""
-    bad = kept & ((flat_target < 0) | (flat_target >= classes))
-    if not bool(bad.any()):
-        return
-    value = int(flat_target[bad][0])
+def _raise_out_of_bounds(value: int, as_character: bool) -> None:
+    """Raise PyTorch's IndexError for the target ``value`` outside [0, classes)."""
     if as_character:
-        # PyTorch's (N, C) 'none' kernel prints a uint8 target as a character; a byte >= 128 then fails
-        # to decode, which raises UnicodeDecodeError instead
+        # a byte >= 128 then fails to decode, which raises UnicodeDecodeError instead, as in PyTorch
         raise IndexError((b"Target " + bytes([value]) + b" is out of bounds.").decode())
     raise IndexError(f"Target {value} is out of bounds.")

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from ..ops.elementwise import _add_scaled, _scaled
+from ..ops.elementwise import _add_scaled, _add_scaled_into, _scaled
 from ..tensor import Tensor
 from .optimizer import Optimizer, check_lr
 
@@ -68,4 +68,4 @@ class SGD(Optimizer):
             else:
                 buffer._data[...] = _add_scaled(_scaled(buffer._data, momentum), g, 1 - group["dampening"], dtype)
             g = _add_scaled(g, buffer._data, momentum, dtype) if group["nesterov"] else buffer._data
-        p[...] = _add_scaled(p, g, -group["lr"], dtype)
+        _add_scaled_into(p, g, -group["lr"])
