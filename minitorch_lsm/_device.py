@@ -157,14 +157,25 @@ except ImportError:  # NumPy 1.x
 _quiet_settings: tuple[Any, Any] = (None, None)
 
 
+def _quiet_settings_now() -> Any:
+    """NumPy's current ufunc settings with the four floating-point error modes set to ignore, made once for
+    each settings object the caller has (buffer size and error callback carry over) and then reused."""
+    global _quiet_settings
+    current = _extobj_contextvar.get()
+    seen, quiet = _quiet_settings
+    if current is not seen and current is not quiet:  # (already quiet: a call inside a forward)
+        quiet = _make_extobj(all="ignore")
+        _quiet_settings = (current, quiet)
+    return quiet
+
+
 def call_quietly(function: Any, *args: Any) -> Any:
     """``function(*args)`` with NumPy's floating-point warnings off, as ``with np.errstate(all="ignore")``:
     inf and nan are results in PyTorch, not warnings (CuPy never warns).
 
     Every op runs its forward this way, so the cost matters: on NumPy 2 this sets the context variable
-    behind ``errstate`` to a settings object made once for the caller's settings (buffer size and error
-    callback carry over) and reused while they stay the same: 0.4 us, where ``errstate`` builds a new one
-    each time (1 us).
+    behind ``errstate`` to a settings object made once (``_quiet_settings_now``): 0.4 us, where
+    ``errstate`` builds a new one each time (1 us).
 
     Examples:
         >>> import numpy as np
@@ -172,20 +183,41 @@ def call_quietly(function: Any, *args: Any) -> Any:
         >>> _device.call_quietly(np.divide, np.ones(1), 0.0)
         array([inf])
     """
-    global _quiet_settings
     if _extobj_contextvar is None:
         with np.errstate(all="ignore"):
             return function(*args)
-    current = _extobj_contextvar.get()
-    seen, quiet = _quiet_settings
-    if current is not seen and current is not quiet:  # (already quiet: a call inside a forward)
-        quiet = _make_extobj(all="ignore")  # the current settings with the four error modes changed
-        _quiet_settings = (current, quiet)
-    token = _extobj_contextvar.set(quiet)
+    token = _extobj_contextvar.set(_quiet_settings_now())
     try:
         return function(*args)
     finally:
         _extobj_contextvar.reset(token)
+
+
+class quietly:
+    """``with quietly():`` is ``with np.errstate(all="ignore"):`` at the cost of ``call_quietly``.
+
+    Examples:
+        >>> import numpy as np
+        >>> from minitorch_lsm import _device
+        >>> with _device.quietly():
+        ...     print(np.ones(1) / 0)
+        [inf]
+    """
+
+    __slots__ = ("token",)
+
+    def __enter__(self) -> None:
+        if _extobj_contextvar is None:
+            self.token = np.errstate(all="ignore")
+            self.token.__enter__()
+        else:
+            self.token = _extobj_contextvar.set(_quiet_settings_now())
+
+    def __exit__(self, *exc: Any) -> None:
+        if _extobj_contextvar is None:
+            self.token.__exit__(*exc)
+        else:
+            _extobj_contextvar.reset(self.token)
 
 
 def on_device(dev: device) -> contextlib.AbstractContextManager[Any]:

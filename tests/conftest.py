@@ -4,6 +4,7 @@ Every test leaves the default dtype and grad mode as it found them, even when it
 """
 from __future__ import annotations
 
+import os
 import sys
 
 import numpy as np
@@ -15,12 +16,15 @@ import minitorch_lsm as mt
 from helpers import skip_without_c_kernels
 
 # A few dozen examples per property keep the whole suite to seconds on 2 cores;
-# `pytest --hypothesis-profile=thorough` searches harder.
+# `pytest --hypothesis-profile=thorough` searches harder. Runs here draw new examples each time, so they
+# go on finding parity gaps; CI (CI=true) draws the same ones every run, so that a gap nobody has seen yet
+# cannot fail a submission at random (it fails the next local run instead, where it can be fixed).
 settings.register_profile("minitorch", max_examples=25, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("ci", parent=settings.get_profile("minitorch"), derandomize=True, database=None)
 settings.register_profile("thorough", max_examples=500, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])
-settings.load_profile("minitorch")
+settings.load_profile("ci" if os.environ.get("CI") == "true" else "minitorch")
 
 
 @pytest.fixture(autouse=True)

@@ -761,3 +761,26 @@ def test_gradgradcheck(case):
     function, x = GRADCHECK_CASES[case]
     assert torch.autograd.gradgradcheck(lambda t: function(torch, TF, t), torch.tensor(x, requires_grad=True))
     assert mt.autograd.gradgradcheck(lambda t: function(mt, F, t), mt.tensor(x, requires_grad=True))
+
+
+@pytest.mark.parametrize("changed", ["target", "weight"])
+@pytest.mark.parametrize("shape", [(4, 3), (2, 3, 2, 2)])
+def test_target_or_weight_changed_in_place_before_backward_raises(changed, shape):
+    """torch saves the target and weight for backward, and checks their versions there."""
+    r = np.random.default_rng(0)
+    x, target = r.standard_normal(shape).astype(np.float32), r.integers(0, 3, (shape[0],) + shape[2:])
+    errors = []
+    for lib in (mt, torch):
+        a, t, w = lib.tensor(x, requires_grad=True), lib.tensor(target), lib.ones(3)
+        loss = lib.nn.functional.nll_loss(a, t, weight=w)
+        (t if changed == "target" else w)[0] = 1
+        errors.append(outcome_error(loss.backward))
+    assert errors[0] == errors[1] and errors[0].startswith("RuntimeError: one of the variables needed")
+
+
+def outcome_error(call) -> str:
+    try:
+        call()
+    except Exception as error:  # noqa: BLE001 - the error is the result compared
+        return f"{type(error).__name__}: {error}"
+    return "no error"

@@ -206,7 +206,7 @@ def run_backward(roots: Sequence["Tensor"], root_grads: Sequence["Tensor | None"
             return a + b
         made_here = sums.get(id(a))
         if made_here is not None and made_here() is a:  # (an id alone may be a freed sum's, reused)
-            a._data += b._data  # in place (NumPy or CuPy), under run_backward's errstate
+            a._data += b._data  # in place (NumPy or CuPy), with run_backward's warnings off
             return a
         array = a._data + b._data
         out = Tensor._from_array(np.asarray(array) if isinstance(array, np.generic) else array, a.device)  # 0-d
@@ -226,7 +226,7 @@ def run_backward(roots: Sequence["Tensor"], root_grads: Sequence["Tensor | None"
     previous = _state.grad_enabled
     _state.grad_enabled = create_graph
     try:
-        with np.errstate(all="ignore"):  # inf and nan are gradients here, as in torch, not warnings
+        with _device.quietly():  # inf and nan are gradients here, as in torch, not warnings
             for i, (root, grad) in enumerate(zip(roots, root_grads)):
                 given = grad is not None
                 if given:

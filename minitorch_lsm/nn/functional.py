@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from .. import _dtype
-from ..ops.softmax import log_softmax as _log_softmax
+from ..ops.softmax import log_softmax as _log_softmax, softmax as _softmax
 from ..ops._util import as_int as _as_int
 from ..ops._elementwise_util import _require_tensor
 from ..ops.linalg import addmm_linear as _addmm_linear
@@ -52,6 +52,8 @@ def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dty
     """
     if dim is None:
         dim = _get_softmax_dim("log_softmax", input.dim(), _stacklevel)
+    if dtype is None and type(dim) is int and isinstance(input, Tensor):  # what the binding's checks let through
+        return _log_softmax.function(input, dim)
     # through the method, as PyTorch does: its argument checks and messages (and a non-tensor's AttributeError)
     return input.log_softmax(dim) if dtype is None else input.log_softmax(dim, dtype=dtype)
 
@@ -67,6 +69,8 @@ def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: 
     """
     if dim is None:
         dim = _get_softmax_dim("softmax", input.dim(), _stacklevel)
+    if dtype is None and type(dim) is int and isinstance(input, Tensor):
+        return _softmax.function(input, dim)
     return input.softmax(dim) if dtype is None else input.softmax(dim, dtype=dtype)
 
 
@@ -188,7 +192,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
     if smoothing > 0.0:
         _check_smoothing(smoothing)
         return _cross_entropy_smoothed(input, target, weight, reduction, ignore, smoothing, class_dim)
-    return _nll_loss_nd(_log_softmax(input, class_dim), target, weight, reduction, ignore)
+    return _nll_loss_nd(_log_softmax.function(input, class_dim), target, weight, reduction, ignore)
 
 
 def _check_smoothing(smoothing: float) -> None:
@@ -213,7 +217,7 @@ def _broadcast_weight(weight: Tensor, ndim: int, class_dim: int) -> Tensor:
 def _cross_entropy_smoothed(input: Tensor, target: Tensor, weight: Tensor | None, reduction: str,
                             ignore_index: int, smoothing: float, class_dim: int) -> Tensor:
     """Class-index targets with 0 < ε <= 1 (PyTorch's ``cross_entropy_loss_label_smoothing``)."""
-    logp = _log_softmax(input, class_dim)
+    logp = _log_softmax.function(input, class_dim)  # (the binding's checks: both are right)
     nll = _nll_loss_nd(logp, target, weight, reduction, ignore_index)
     ignored = target == ignore_index
     if weight is not None:
@@ -248,7 +252,7 @@ def _cross_entropy_probabilities(input: Tensor, target: Tensor, weight: Tensor |
         raise IndexError(f"Dimension specified as {class_dim} but tensor has no dimensions")
     classes = input.shape[class_dim]
     _check_weight_shape(weight, classes, prefix="cross_entropy: ")
-    logp = _log_softmax(input, class_dim)
+    logp = _log_softmax.function(input, class_dim)  # (the binding's checks: both are right)
     if smoothing > 0.0:
         _check_smoothing(smoothing)
         target = target * (1 - smoothing) + _per_class(smoothing, classes)

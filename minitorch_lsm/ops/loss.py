@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .. import _device, _dtype
-from ..autograd.function import Function
+from ..autograd.function import Function, _raise_modified
 from ..tensor import Tensor
 from . import _c
 from ._elementwise_util import _xp
@@ -78,6 +78,7 @@ class NllLossBackwardData(Function):
     def backward(self, gg: Tensor) -> tuple[Tensor, Tensor]:
         from .._creation import zeros
 
+        _check_unchanged(self)
         shape, dtype = self.input_meta[1]
         return self.loss.apply(gg, **_fields(self)), zeros(shape, dtype=dtype, device=gg.device)
 
@@ -92,7 +93,8 @@ class NllLoss(Function):
     ``x`` is the (C) or (N, C) input, or for ``NllLoss2d`` (PyTorch's ``nll_loss2d``) the (N, C, H, W)
     input; forward reads it as one row of class scores per position (``_rows``). The node's fields: the
     flat int64 ``target``, the flat class ``weight`` (or None), ``ignore_index``, ``reduction``, the
-    output's ``out_shape``, and ``total_weight`` (D), which forward works out."""
+    output's ``out_shape``, the target and weight tensors with their versions (``sources``), and
+    ``total_weight`` (D), which forward works out."""
 
     gradient: ClassVar[type[Function]] = NllLossBackwardData
     keeps_inputs = True
@@ -134,6 +136,7 @@ class NllLoss(Function):
         return np.asarray(np.float32(total) / self.total_weight if self.reduction == "mean" else np.float32(total))
 
     def backward(self, grad: Tensor) -> Tensor:
+        _check_unchanged(self)
         return self.gradient.apply(grad, self.inputs[0], **_fields(self))
 
 
@@ -145,12 +148,20 @@ class NllLoss2d(NllLoss):
 NllLossBackwardData.loss, NllLoss2dBackwardData.loss = NllLoss, NllLoss2d
 
 _SHARED_FIELDS = ("target", "weight", "ignore_index", "reduction", "out_shape", "backward_error", "as_character",
-                  "total_weight", "prepared")
+                  "sources", "total_weight", "prepared")
 
 
 def _fields(node: Function) -> dict[str, Any]:
     """What the nll_loss nodes share: the targets, weights and reduction, and what forward worked out."""
     return {k: getattr(node, k, None) for k in _SHARED_FIELDS}
+
+
+def _check_unchanged(node: Function) -> None:
+    """PyTorch saves the target and weight tensors for backward: one changed in place since forward (its
+    version moved on) raises its error there, where our arrays would silently hold the new values."""
+    for tensor, version in node.sources:
+        if tensor._version_cell[0] != version:
+            _raise_modified(tensor._version_cell[0], version, tensor.shape, tensor.dtype, tensor.device, None)
 
 
 def _in_c(node: Function, *floats: Any) -> bool:
@@ -310,9 +321,10 @@ def _apply(node: type[Function], input: Tensor, target: Tensor, weight: Tensor |
     flat_target = _device.move(target._data, input.device).reshape(-1).astype(np.int64, copy=False)
     # PyTorch's (N, C) 'none' kernel prints a uint8 target as a character in its IndexError
     as_character = target.dtype is _dtype.uint8 and reduction == "none" and len(out_shape) == 1
+    sources = tuple((t, t._version_cell[0]) for t in (target, weight) if t is not None)
     return node.apply(input, target=flat_target, weight=None if weight is None else weight._data.reshape(-1),
                       ignore_index=ignore_index, reduction=reduction, out_shape=out_shape,
-                      backward_error=backward_error, as_character=as_character)
+                      backward_error=backward_error, as_character=as_character, sources=sources)
 
 
 def _total_weight(target_weight: Any, kept: Any, weighted: bool) -> Any:

@@ -18,8 +18,7 @@ import warnings
 from collections import defaultdict
 from typing import Any, Callable, ClassVar, Iterable
 
-import numpy as np
-
+from .. import _device
 from ..autograd.grad_mode import no_grad
 from ..ops.inplace import read_only_memory
 from ..tensor import Tensor
@@ -145,7 +144,7 @@ class Optimizer:
             with enable_grad():
                 loss = closure()
         groups = self._checked_groups()  # raises before anything is written
-        with no_grad(), np.errstate(all="ignore"):  # inf and nan are values here, as in torch, not warnings
+        with no_grad(), _device.quietly():  # inf and nan are values here, as in torch, not warnings
             for group in groups:
                 for p in group["params"]:
                     if p.grad is not None:
