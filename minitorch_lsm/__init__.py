@@ -30,6 +30,10 @@ from .ops import (abs, add, all, amax, amin, any, argmax, argmin, bmm, broadcast
                   sign, sin, split, sqrt, squeeze, stack, std, sub, sum, t, tanh, transpose, unbind, unsqueeze, var,
                   where)
 from .ops._util import _require_tensor
+from .ops.inplace import (clamp_namespace as clamp_, clip_namespace as clip_, detach_namespace as detach_,
+                          exp_namespace as exp_, fill_namespace as fill_, neg_namespace as neg_,
+                          negative_namespace as negative_, relu_namespace as relu_, sqrt_namespace as sqrt_,
+                          zero_namespace as zero_)
 from .ops.softmax import log_softmax, logsumexp, softmax
 from .tensor import Size, Tensor
 from .utils.dlpack import from_dlpack

@@ -552,3 +552,34 @@ def test_op_errors(expression: str) -> None:
 ])
 def test_more_index_forms(expression: str) -> None:
     check_both(lambda lib: eval(expression, {"lib": lib, "np": np, "x": lib.arange(6.).reshape(2, 3)}))
+
+
+NAMESPACE_IN_PLACE = {  # torch.<name>(x, *args): the method's result, in x itself
+    "relu_": (), "neg_": (), "negative_": (), "exp_": (), "sqrt_": (), "zero_": (), "detach_": (),
+    "clamp_": (-0.5, 1.0), "clip_": (0.0,), "fill_": (2.5,),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NAMESPACE_IN_PLACE))
+def test_namespace_in_place_functions_match_torch(name):
+    """torch.relu_(x) and the like change x in place and return it, as the methods do."""
+    values = np.array([-1.5, 0.25, 4.0], np.float32)
+    results = []
+    for lib in (mt, torch):
+        x = lib.tensor(values)
+        before = x._version
+        out = getattr(lib, name)(x, *NAMESPACE_IN_PLACE[name])
+        assert out is x
+        results.append((x.numpy().copy(), x._version - before))
+    np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-6)  # (exp: torch's is not NumPy's, to the bit)
+    assert results[0][1] == results[1][1]
+
+
+@pytest.mark.parametrize("name", sorted(NAMESPACE_IN_PLACE))
+def test_namespace_in_place_functions_reject_a_non_tensor_as_torch(name):
+    messages = []
+    for lib in (mt, torch):
+        with pytest.raises(TypeError) as caught:
+            getattr(lib, name)([1.0])
+        messages.append(str(caught.value))
+    assert messages[0] == messages[1]

@@ -381,3 +381,45 @@ def pow_(self: Tensor, exponent: Any) -> Tensor:
         tensor([4., 9.])
     """
     return modify(self, lambda s: ew.pow(s, exponent), (exponent,))
+
+
+# ---------------------------------------------------------------------- torch.relu_(x) and the like
+_OVERLOADS = {  # the signatures PyTorch's error lists for a call that matches none of them
+    "clamp_": ("(Tensor input, Tensor min = None, Tensor max = None)", "(Tensor input, Number min = None, Number max = None)"),
+    "clip_": ("(Tensor input, Tensor min = None, Tensor max = None)", "(Tensor input, Number min = None, Number max = None)"),
+    "fill_": ("(Tensor input, Tensor value)", "(Tensor input, Number value)"),
+}
+_EXAMPLE_ARGUMENTS = {"clamp_": ", min=0", "clip_": ", min=0", "fill_": ", 2.0"}
+
+
+def _namespace_form(name: str, method: Callable[..., Tensor]) -> Callable[..., Tensor]:
+    """``torch.<name>(input, ...)``: the Tensor method ``input.<name>(...)``, after PyTorch's binding has
+    checked that ``input`` is a Tensor (its TypeError otherwise)."""
+    def function(input: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+        if not isinstance(input, Tensor):
+            if name not in _OVERLOADS:
+                raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+            given = [type(v).__name__ for v in (input, *args)] + [f"{k}={type(v).__name__}" for k, v in kwargs.items()]
+            raise TypeError(f"{name}() received an invalid combination of arguments - got ({', '.join(given)}), but "
+                            "expected one of:\n" + "".join(f" * {signature}\n" for signature in _OVERLOADS[name]))
+        return method(input, *args, **kwargs)
+
+    summary = (method.__doc__ or "").strip().split("\n")[0]
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = f"""``torch.{name}(input, ...)`` is ``input.{name}(...)``: {summary}
+
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> x = torch.tensor([-1., 4.])
+        >>> torch.{name}(x{_EXAMPLE_ARGUMENTS.get(name, "")}) is x
+        True
+    """
+    return function
+
+
+clamp_namespace, clip_namespace, fill_namespace, zero_namespace = (
+    _namespace_form(n, f) for n, f in (("clamp_", clamp_), ("clip_", clamp_), ("fill_", fill_), ("zero_", zero_)))
+exp_namespace, relu_namespace, neg_namespace, negative_namespace, sqrt_namespace = (
+    _namespace_form(n, f) for n, f in (("exp_", exp_), ("relu_", relu_), ("neg_", neg_), ("negative_", neg_),
+                                       ("sqrt_", sqrt_)))
+detach_namespace = _namespace_form("detach_", Tensor.detach_)
