@@ -433,3 +433,32 @@ def test_nll_loss_kernel_reports_the_first_bad_row():
     out = np.zeros((4, 3), np.float32)
     assert ckernels.nll_loss_backward(out, np.array([0, 9, 1, 1]), None, -100, 3, np.ones(1, np.float32)) == 1
     assert ckernels.nll_loss(None, np.zeros((0, 3), np.float32), np.zeros(0, np.int64), None, -100, 3) == (0.0, 0.0, -1)
+
+
+def test_sgd_in_place_update_reads_an_overlapping_gradient_before_writing():
+    """(Found by a review.) A gradient that overlaps its parameter in memory is read whole first: the in-place
+    C update would have read elements it had already written (torch refuses such a partial overlap)."""
+    base = mt.zeros(41)
+    base[0] = 1.0
+    p = mt.nn.Parameter(base[1:])
+    p.grad = base[:40]
+    mt.optim.SGD([p], lr=1.0).step()
+    np.testing.assert_array_equal(p.detach().numpy()[:4], [-1.0, 0.0, 0.0, 0.0])
+
+
+@pytest.mark.parametrize("layout", ["strided input", "strided weight", "4-d input"])
+def test_nll_loss_sums_as_torch_whatever_the_layout(layout):
+    """(Found by a review.) torch's kernel reads contiguous copies, so its sums do not depend on the layout:
+    ours take the C kernel for float32 whatever the layout too."""
+    r = np.random.default_rng(9)
+    shape = (4000, 20) if layout != "4-d input" else (30, 7, 13, 11)
+    x = (r.standard_normal(shape) * 3 - 2).astype(np.float32)
+    classes = 10 if layout == "strided input" else shape[1]
+    target = r.integers(0, classes, (shape[0],) + shape[2:])
+    weight = r.uniform(0.1, 3, 2 * classes).astype(np.float32)
+    results = []
+    for lib in (mt, torch):
+        a = lib.tensor(x)[:, :classes] if layout == "strided input" else lib.tensor(x)
+        w = lib.tensor(weight)[::2] if layout == "strided weight" else lib.tensor(weight[:classes])
+        results.append(lib.nn.functional.nll_loss(a, lib.tensor(target), weight=w).numpy().view(np.uint32))
+    assert results[0] == results[1]

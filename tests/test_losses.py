@@ -784,3 +784,23 @@ def outcome_error(call) -> str:
     except Exception as error:  # noqa: BLE001 - the error is the result compared
         return f"{type(error).__name__}: {error}"
     return "no error"
+
+
+@pytest.mark.parametrize("case", ["empty mean", "1-d none of zero", "sum of zeros", "mean of zeros",
+                                  "0-d target for a batch of 0", "ignore_index past int64"])
+def test_signs_of_zero_and_nan_and_edge_errors_match_torch(case):
+    """(Found by a review.) torch's empty batch gives +nan ('mean'), its sums start from +0 and so are never
+    -0, and a 1-D input's 'none' loss comes from its sum; a 0-d target of a 2-D input and an ignore_index
+    outside int64 raise torch's errors."""
+    x, target, kwargs = {
+        "empty mean": (np.zeros((0, 3), np.float32), np.zeros(0, np.int64), {}),
+        "1-d none of zero": (np.zeros(3, np.float32), np.array(1), {"reduction": "none"}),
+        "sum of zeros": (np.zeros((2, 3), np.float32), np.array([0, 1]), {"reduction": "sum"}),
+        "mean of zeros": (np.zeros((2, 3), np.float64), np.array([0, 1]), {}),
+        "0-d target for a batch of 0": (np.zeros((0, 3), np.float32), np.array(1), {}),
+        "ignore_index past int64": (np.zeros((2, 3), np.float32), np.array([0, 1]), {"ignore_index": 2 ** 63}),
+    }[case]
+    out, expected = same_outcome(lambda: F.nll_loss(mt.tensor(x), mt.tensor(target), **kwargs),
+                                 lambda: TF.nll_loss(torch.tensor(x), torch.tensor(target), **kwargs))
+    if expected is not None:
+        assert out.numpy().tobytes() == expected.numpy().tobytes()

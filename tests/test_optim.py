@@ -444,3 +444,20 @@ def test_a_step_that_makes_nan_does_not_warn(recwarn) -> None:
         outcomes.append(np.isnan(w.detach().numpy()).tolist())
     assert outcomes[0] == outcomes[1] == [True] * 4
     assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+@pytest.mark.parametrize("nesterov", [False, True])
+def test_sgd_with_momentum_and_weight_decay_on_a_0d_parameter(dtype: str, nesterov: bool) -> None:
+    """(Found by a review.) float16's weight-decay sum of a 0-d parameter comes back a NumPy scalar, which
+    the momentum buffer once stored as it was (a TypeError at the next step)."""
+    values = []
+    for lib in (mt, torch):
+        p = lib.nn.Parameter(lib.tensor(1.0, dtype=getattr(lib, dtype)))
+        p.grad = lib.tensor(0.5, dtype=getattr(lib, dtype))
+        opt = lib.optim.SGD([p], lr=0.1, momentum=0.9, weight_decay=0.1, nesterov=nesterov)
+        for _ in range(3):
+            opt.step()
+        values.append(float(p.detach()))
+        assert tuple(opt.state[p]["momentum_buffer"].shape) == ()
+    assert values[0] == values[1]

@@ -207,6 +207,11 @@ static int get_targets(PyObject *const *args, Py_buffer *views, int64_t *ignore,
     }
     if (get_array(args[0], &views[0], 0, 1, -1) < 0) return -1;
     *n = views[0].len / 8;
+    if (*classes > PY_SSIZE_T_MAX / (Py_ssize_t)sizeof(float) / (*n > 0 ? *n : 1)) { /* byte counts below must not overflow */
+        PyErr_Format(PyExc_ValueError, "%zd rows of %zd classes do not fit in memory", *n, *classes);
+        PyBuffer_Release(&views[0]);
+        return -1;
+    }
     if (get_optional_floats(args[1], &views[1], 0, *classes * (Py_ssize_t)sizeof(float)) < 0) {
         PyBuffer_Release(&views[0]);
         return -1;

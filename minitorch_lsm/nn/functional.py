@@ -125,7 +125,10 @@ def _loss_arguments(input: Any, target: Any, weight: Any, ignore_index: Any, fun
     if isinstance(ignore_index, Tensor) and not ignore_index.dtype.is_floating_point \
             and ignore_index.dtype is not _dtype.bool and ignore_index.numel() == 1:
         return int(ignore_index.item())  # PyTorch's int arguments take any one-element integer tensor
-    return _as_int(ignore_index, "ignore_index", function, position=5)
+    value = _as_int(ignore_index, "ignore_index", function, position=5)
+    if not -2 ** 63 <= value < 2 ** 63:  # the binding reads it as a C++ int64_t
+        raise ValueError("Overflow when unpacking long long")
+    return value
 
 
 def _float_argument(value: Any, name: str, position: int, function: str) -> float:

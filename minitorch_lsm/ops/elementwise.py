@@ -86,8 +86,9 @@ def _add_scaled(a: Any, b: Any, alpha: Number, np_dtype: Any, sign: int = 1) -> 
 
 def _add_scaled_into(out: Any, b: Any, alpha: Number) -> None:
     """``out += alpha * b`` for arrays of one dtype and shape, rounded as ``_add_scaled``: in place, in one
-    pass, where the C kernel applies (an optimizer's update of a parameter), else through a new array."""
-    if out.dtype == _FLOAT32 and out.shape == b.shape and _c.takes(out, b):
+    pass, where the C kernel applies (an optimizer's update of a parameter), else through a new array (also
+    when ``b`` overlaps ``out``: writing while reading would read elements already updated)."""
+    if out.dtype == _FLOAT32 and out.shape == b.shape and _c.takes(out, b) and not np.may_share_memory(out, b):
         _c.kernels.add_scaled(out, out, b, float(_scalar_of(alpha, _FLOAT32)))
     else:
         out[...] = _add_scaled(out, b, alpha, out.dtype)

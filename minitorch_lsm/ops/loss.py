@@ -102,8 +102,18 @@ class NllLoss(Function):
 
     def forward(self, x: Any) -> Any:
         xp, x = _xp(x), _rows(x)
-        if _in_c(self, x):
-            return self._forward_in_c(x)
+        if _c.enabled and isinstance(x, np.ndarray) and x.dtype == np.float32:
+            x = np.ascontiguousarray(x)  # as torch's kernel, which reads a contiguous copy: the sums do not depend on layout
+        per_row = self.reduction == "none" and self.out_shape != ()  # (torch sums a 1-D input's one loss, even then)
+        total, losses = self._sum_in_c(x, per_row) if _in_c(self, x) else self._sum_in_numpy(x, xp, per_row)
+        if per_row:
+            return losses.reshape(self.out_shape).astype(x.dtype, copy=False)
+        if self.reduction == "mean":  # (torch's empty batch gives its own +nan, where 0 / 0 gives -nan on x86)
+            total = total / self.total_weight if x.shape[0] else np.nan
+        return xp.asarray(total, dtype=np.float32 if x.dtype == np.float16 else x.dtype).astype(x.dtype)
+
+    def _sum_in_numpy(self, x: Any, xp: Any, per_row: bool) -> tuple[Any, Any]:
+        """The losses' sum, or each row's loss (``per_row``); sets ``total_weight``."""
         safe_target, kept, target_weight = _targets(self, x.shape[1], x.dtype)
         self.total_weight = _total_weight(target_weight, kept, self.weight is not None)
         acc = np.float32 if x.dtype == np.float16 else x.dtype
@@ -113,27 +123,23 @@ class NllLoss(Function):
             picked = xp.zeros(x.shape[0], dtype=x.dtype)
         losses = xp.where(kept, -target_weight.astype(acc, copy=False) * picked.astype(acc, copy=False), 0)
         losses = losses.astype(acc, copy=False)
-        if self.reduction == "none":
-            return losses.reshape(self.out_shape).astype(x.dtype)
+        if per_row:
+            return None, losses
         if x.dtype == np.float16:  # PyTorch adds and divides in float16 here, in its own order
-            total = _cascade_sum(losses.astype(np.float16)[kept], xp.flatnonzero(kept), x.shape[0])
-        else:  # NumPy's pairwise sum: within a few ulp of PyTorch's cascade (which the C kernel follows)
-            total = losses.sum()
-        if self.reduction == "mean":
-            total = total / self.total_weight
-        return xp.asarray(total, dtype=acc).astype(x.dtype)
+            return _cascade_sum(losses.astype(np.float16)[kept], xp.flatnonzero(kept), x.shape[0]), None
+        # NumPy's pairwise sum: within a few ulp of torch's cascade (the C kernel's). Torch's sum starts from +0
+        # and subtracts, so it is never -0: adding +0 turns a -0 into +0 and changes nothing else
+        return losses.sum() + np.dtype(acc).type(0), None
 
-    def _forward_in_c(self, rows: Any) -> Any:
-        """The C twin of the NumPy path above, which also sums as PyTorch's kernel does (``_cascade_sum``)."""
-        losses = np.empty(rows.shape[0], np.float32) if self.reduction == "none" else None
+    def _sum_in_c(self, rows: Any, per_row: bool) -> tuple[Any, Any]:
+        """The C twin of ``_sum_in_numpy``, which also sums as PyTorch's kernel does (``_cascade_sum``)."""
+        losses = np.empty(rows.shape[0], np.float32) if per_row else None
         total, weight, bad = _c.kernels.nll_loss(losses, rows, self.target, self.weight, self.ignore_index,
                                                  rows.shape[1])
         if bad >= 0:
             _raise_out_of_bounds(int(self.target[bad]), self.as_character)
         self.total_weight = np.float32(weight)
-        if losses is not None:
-            return losses.reshape(self.out_shape)
-        return np.asarray(np.float32(total) / self.total_weight if self.reduction == "mean" else np.float32(total))
+        return np.float32(total), losses
 
     def backward(self, grad: Tensor) -> Tensor:
         _check_unchanged(self)
@@ -275,6 +281,8 @@ def _nll_loss(input: Tensor, target: Tensor, weight: Tensor | None, reduction: s
     _check_weight_differentiable(weight, "nll_loss_forward")
     if target.ndim > 1:
         raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    if input.ndim == 2 and target.ndim == 0:  # (torch's size check reads the batch size of a 0-d target)
+        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
     _check_target_dtype(target)
     if input.ndim == 1 and target.ndim == 1 and target.shape[0] != 1:
         raise ValueError(f"For 1D input, 1D target must have size 1, but got target size: {target.shape[0]}")
@@ -322,7 +330,8 @@ def _apply(node: type[Function], input: Tensor, target: Tensor, weight: Tensor |
     # PyTorch's (N, C) 'none' kernel prints a uint8 target as a character in its IndexError
     as_character = target.dtype is _dtype.uint8 and reduction == "none" and len(out_shape) == 1
     sources = tuple((t, t._version_cell[0]) for t in (target, weight) if t is not None)
-    return node.apply(input, target=flat_target, weight=None if weight is None else weight._data.reshape(-1),
+    flat_weight = None if weight is None else _xp(weight._data).ascontiguousarray(weight._data.reshape(-1))
+    return node.apply(input, target=flat_target, weight=flat_weight,
                       ignore_index=ignore_index, reduction=reduction, out_shape=out_shape,
                       backward_error=backward_error, as_character=as_character, sources=sources)
 

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
+import numpy as np
+
 from ..ops.elementwise import _add_scaled, _add_scaled_into, _scaled
 from ..tensor import Tensor
 from .optimizer import Optimizer, check_lr
@@ -64,7 +66,8 @@ class SGD(Optimizer):
         if momentum != 0:
             buffer = state.get("momentum_buffer")
             if buffer is None:
-                buffer = state["momentum_buffer"] = Tensor._from_array(g.copy(), param.device)
+                first = np.array(g) if isinstance(g, np.generic) else g.copy()  # (a 0-d sum may come back a scalar)
+                buffer = state["momentum_buffer"] = Tensor._from_array(first, param.device)
             else:
                 buffer._data[...] = _add_scaled(_scaled(buffer._data, momentum), g, 1 - group["dampening"], dtype)
             g = _add_scaled(g, buffer._data, momentum, dtype) if group["nesterov"] else buffer._data
