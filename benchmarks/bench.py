@@ -9,8 +9,8 @@ Workloads (float32):
 
 Usage:  python benchmarks/bench.py [--device cpu|cuda] [--quick] [--markdown] [--memory] [--only TEXT]
                                   [--torch-threads N]
-The times are medians; the ratio column is ours / torch (below 1.0: we are faster), the median of the
-ratios of adjacent blocks of runs, so that a burst of load from another process on a shared machine
+Each case first runs both libraries for a while (``warm_up``). The times are medians; the ratio column is
+ours / torch (below 1.0: we are faster), the median of the ratios of adjacent blocks of runs, so that a burst of load from another process on a shared machine
 slows both sides of a ratio alike. Machines here are shared and noisy: compare ratios from one run,
 not absolute times across runs. ``--memory`` first reports W2's peak memory at (4096, 32000) as a
 multiple of the input's size (traced by tracemalloc, which sees NumPy's allocations).
@@ -56,10 +56,23 @@ def measure(fn: Callable[[], Any], device: str, repeats: int) -> float:
     return statistics.median(times)
 
 
+def warm_up(fn: Callable[[], Any], device: str, seconds: float = 0.05, calls: int = 20) -> None:
+    """Run ``fn`` at least ``calls`` times and for at least ``seconds``: CPython 3.11+ specializes a function's
+    bytecode only after it has run a few times, NumPy and torch fill their caches, and a training loop runs
+    its step thousands of times, so the first calls are not what is being measured."""
+    start, done = time.perf_counter(), 0
+    while done < calls or time.perf_counter() - start < seconds:
+        fn()
+        done += 1
+    _sync(device)
+
+
 def compare(ours: Callable[[], Any], theirs: Callable[[], Any], device: str, rounds: int,
             repeats: int) -> tuple[float, float, float]:
-    """Alternate blocks of ours and torch's runs; return the medians of each and the median ratio of
-    adjacent blocks (ours / torch)."""
+    """Warm both up, then alternate blocks of ours and torch's runs; return the medians of each and the
+    median ratio of adjacent blocks (ours / torch)."""
+    warm_up(ours, device)
+    warm_up(theirs, device)
     a, b = [], []
     for _ in range(rounds):
         a.append(measure(ours, device, repeats))

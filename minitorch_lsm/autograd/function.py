@@ -203,10 +203,15 @@ class Function:
         reads = self.grad_reads
         read = range(len(inputs)) if reads is None else \
             {i for t, wanted in zip(inputs, reads) if t._requires_grad for i in wanted}
-        saved = tuple((t, t._version_cell[0]) if i in read else None for i, t in enumerate(inputs))
-        if any(entry is not None and entry[0]._inference for entry in saved):
-            raise RuntimeError(INFERENCE_SAVED_MESSAGE)
-        return saved
+        saved: list[tuple["Tensor", int] | None] = []
+        for i, t in enumerate(inputs):  # (one plain loop: every op that keeps inputs runs it)
+            if i not in read:
+                saved.append(None)
+            elif t._inference:
+                raise RuntimeError(INFERENCE_SAVED_MESSAGE)
+            else:
+                saved.append((t, t._version_cell[0]))
+        return tuple(saved)
 
     # -------------------------------------------------------------- what backward reads
     @property

@@ -33,6 +33,8 @@ REDUCTIONS = {"none": 0, "mean": 1, "sum": 2}
 
 def _rows(x: Any) -> Any:
     """(C) -> (1, C), (N, C) as is, (N, C, H, W) -> (N*H*W, C): one row of class scores per position."""
+    if x.ndim == 2:
+        return x
     if x.ndim == 4:
         x = x.transpose(0, 2, 3, 1)
     return x.reshape(math.prod(x.shape[:-1]), x.shape[-1])  # not (-1, C): C may be 0
@@ -110,6 +112,8 @@ class NllLoss(Function):
             return losses.reshape(self.out_shape).astype(x.dtype, copy=False)
         if self.reduction == "mean":  # (torch's empty batch gives its own +nan, where 0 / 0 gives -nan on x86)
             total = total / self.total_weight if x.shape[0] else np.nan
+        if isinstance(total, np.generic) and total.dtype == x.dtype:
+            return total  # (apply makes a 0-d array of it)
         return xp.asarray(total, dtype=np.float32 if x.dtype == np.float16 else x.dtype).astype(x.dtype)
 
     def _sum_in_numpy(self, x: Any, xp: Any, per_row: bool) -> tuple[Any, Any]:
