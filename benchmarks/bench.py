@@ -10,9 +10,9 @@ Workloads (float32):
 Usage:  python benchmarks/bench.py [--device cpu|cuda] [--quick] [--markdown] [--memory] [--only TEXT]
                                   [--torch-threads N]
 Each case first runs both libraries for a while (``warm_up``). The times are medians; the ratio column is
-ours / torch (below 1.0: we are faster), the median of the ratios of adjacent blocks of runs, so that a burst of load from another process on a shared machine
-slows both sides of a ratio alike. Machines here are shared and noisy: compare ratios from one run,
-not absolute times across runs. ``--memory`` first reports W2's peak memory at (4096, 32000) as a
+ours / torch (below 1.0: we are faster), the median of the ratios of adjacent blocks of runs, so that a
+burst of load from another process on a shared machine slows both sides of a ratio alike. Machines here
+are shared and noisy: compare ratios from one run, not absolute times across runs. ``--memory`` first reports W2's peak memory at (4096, 32000) as a
 multiple of the input's size (traced by tracemalloc, which sees NumPy's allocations).
 """
 from __future__ import annotations

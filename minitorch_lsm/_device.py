@@ -206,7 +206,12 @@ class quietly:
 
     __slots__ = ("token",)
 
+    def __init__(self) -> None:
+        self.token: Any = None
+
     def __enter__(self) -> None:
+        if self.token is not None:  # (np.errstate refuses a second entry too: one object, one token)
+            raise RuntimeError("quietly() cannot be entered twice: use a new quietly() for each with")
         if _extobj_contextvar is None:
             self.token = np.errstate(all="ignore")
             self.token.__enter__()
@@ -218,6 +223,7 @@ class quietly:
             self.token.__exit__(*exc)
         else:
             _extobj_contextvar.reset(self.token)
+        self.token = None
 
 
 def on_device(dev: device) -> contextlib.AbstractContextManager[Any]:

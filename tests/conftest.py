@@ -19,6 +19,7 @@ from helpers import skip_without_c_kernels
 # `pytest --hypothesis-profile=thorough` searches harder. Runs here draw new examples each time, so they
 # go on finding parity gaps; CI (CI=true) draws the same ones every run, so that a gap nobody has seen yet
 # cannot fail a submission at random (it fails the next local run instead, where it can be fixed).
+# (Hypothesis's own "ci" profile, loaded when it sees a CI variable, does the same; this says it here.)
 settings.register_profile("minitorch", max_examples=25, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("ci", parent=settings.get_profile("minitorch"), derandomize=True, database=None)

@@ -446,7 +446,7 @@ def test_sgd_in_place_update_reads_an_overlapping_gradient_before_writing():
     np.testing.assert_array_equal(p.detach().numpy()[:4], [-1.0, 0.0, 0.0, 0.0])
 
 
-@pytest.mark.parametrize("layout", ["strided input", "strided weight", "4-d input"])
+@pytest.mark.parametrize("layout", ["strided input", "strided weight", "strided target", "4-d input"])
 def test_nll_loss_sums_as_torch_whatever_the_layout(layout):
     """(Found by a review.) torch's kernel reads contiguous copies, so its sums do not depend on the layout:
     ours take the C kernel for float32 whatever the layout too."""
@@ -454,11 +454,12 @@ def test_nll_loss_sums_as_torch_whatever_the_layout(layout):
     shape = (4000, 20) if layout != "4-d input" else (30, 7, 13, 11)
     x = (r.standard_normal(shape) * 3 - 2).astype(np.float32)
     classes = 10 if layout == "strided input" else shape[1]
-    target = r.integers(0, classes, (shape[0],) + shape[2:])
+    target = r.integers(0, classes, (2 * shape[0],) + shape[2:])
     weight = r.uniform(0.1, 3, 2 * classes).astype(np.float32)
     results = []
     for lib in (mt, torch):
         a = lib.tensor(x)[:, :classes] if layout == "strided input" else lib.tensor(x)
         w = lib.tensor(weight)[::2] if layout == "strided weight" else lib.tensor(weight[:classes])
-        results.append(lib.nn.functional.nll_loss(a, lib.tensor(target), weight=w).numpy().view(np.uint32))
+        t = lib.tensor(target)[::2] if layout == "strided target" else lib.tensor(target[:shape[0]])
+        results.append(lib.nn.functional.nll_loss(a, t, weight=w).numpy().view(np.uint32))
     assert results[0] == results[1]

@@ -583,3 +583,13 @@ def test_namespace_in_place_functions_reject_a_non_tensor_as_torch(name):
             getattr(lib, name)([1.0])
         messages.append(str(caught.value))
     assert messages[0] == messages[1]
+
+
+@pytest.mark.parametrize("name,args", [("negative_", ()), ("clip_", (0.0, 1.0))])
+def test_negative_and_clip_in_place_methods(name, args):
+    results = []
+    for lib in (mt, torch):
+        x = lib.tensor([-1.5, 0.25, 4.0])
+        assert getattr(x, name)(*args) is x
+        results.append(x.numpy().copy())
+    np.testing.assert_array_equal(*results)

@@ -787,7 +787,8 @@ def outcome_error(call) -> str:
 
 
 @pytest.mark.parametrize("case", ["empty mean", "1-d none of zero", "sum of zeros", "mean of zeros",
-                                  "0-d target for a batch of 0", "ignore_index past int64"])
+                                  "0-d target for a batch of 0", "0-d float target for a batch of 0",
+                                  "ignore_index past int64"])
 def test_signs_of_zero_and_nan_and_edge_errors_match_torch(case):
     """(Found by a review.) torch's empty batch gives +nan ('mean'), its sums start from +0 and so are never
     -0, and a 1-D input's 'none' loss comes from its sum; a 0-d target of a 2-D input and an ignore_index
@@ -798,6 +799,7 @@ def test_signs_of_zero_and_nan_and_edge_errors_match_torch(case):
         "sum of zeros": (np.zeros((2, 3), np.float32), np.array([0, 1]), {"reduction": "sum"}),
         "mean of zeros": (np.zeros((2, 3), np.float64), np.array([0, 1]), {}),
         "0-d target for a batch of 0": (np.zeros((0, 3), np.float32), np.array(1), {}),
+        "0-d float target for a batch of 0": (np.zeros((0, 3), np.float32), np.array(1.0), {}),  # the dtype first
         "ignore_index past int64": (np.zeros((2, 3), np.float32), np.array([0, 1]), {"ignore_index": 2 ** 63}),
     }[case]
     out, expected = same_outcome(lambda: F.nll_loss(mt.tensor(x), mt.tensor(target), **kwargs),

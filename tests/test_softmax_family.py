@@ -642,3 +642,21 @@ def test_a_gradient_from_the_threaded_kernels_becomes_grad_without_a_copy(monkey
     finally:
         mt.set_num_threads(before)
     assert taken == [True, True]
+
+
+@pytest.mark.parametrize("name", ["log_softmax", "softmax"])
+def test_functional_form_calls_a_subclass_s_own_method(name):
+    """F.log_softmax(x, dim) is x.log_softmax(dim) in torch, so a subclass's override runs (found by a review:
+    a shortcut once skipped it for an int dim)."""
+    calls = []
+    for lib in (mt, torch):
+        class Logged(lib.nn.Parameter):
+            def log_softmax(self, *args, **kwargs):
+                calls.append(lib.__name__)
+                return super().log_softmax(*args, **kwargs)
+
+            def softmax(self, *args, **kwargs):
+                calls.append(lib.__name__)
+                return super().softmax(*args, **kwargs)
+        getattr(lib.nn.functional, name)(Logged(lib.ones(2, 3)), dim=1)
+    assert calls == ["minitorch_lsm", "torch"]

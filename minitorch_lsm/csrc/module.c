@@ -2,7 +2,7 @@
  * same formula, and ops/_c.py decides when they are used. This file has the Python functions and three
  * elementwise kernels: `a + scale * b` rounded once (ops/elementwise.py), relu and its gradient
  * (ops/unary.py). rows.c has the four softmax kernels of ops/softmax.py, threads.c the threads that
- * share their rows.
+ * share their rows, nll.c the forward and backward of nll_loss (ops/loss.py).
  *
  * The softmax kernels work on float32 rows along the last axis of C-contiguous arrays, each fused into
  * one pass over memory per row:

@@ -52,9 +52,10 @@ def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dty
     """
     if dim is None:
         dim = _get_softmax_dim("log_softmax", input.dim(), _stacklevel)
-    if dtype is None and type(dim) is int and isinstance(input, Tensor):  # what the binding's checks let through
+    # through the method, as PyTorch does: its argument checks and messages, a non-tensor's AttributeError, a
+    # subclass's own method; straight to the op where the method is ours and its checks would pass
+    if dtype is None and type(dim) is int and isinstance(input, Tensor) and type(input).log_softmax is _log_softmax:
         return _log_softmax.function(input, dim)
-    # through the method, as PyTorch does: its argument checks and messages (and a non-tensor's AttributeError)
     return input.log_softmax(dim) if dtype is None else input.log_softmax(dim, dtype=dtype)
 
 
@@ -69,7 +70,7 @@ def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: 
     """
     if dim is None:
         dim = _get_softmax_dim("softmax", input.dim(), _stacklevel)
-    if dtype is None and type(dim) is int and isinstance(input, Tensor):
+    if dtype is None and type(dim) is int and isinstance(input, Tensor) and type(input).softmax is _softmax:
         return _softmax.function(input, dim)
     return input.softmax(dim) if dtype is None else input.softmax(dim, dtype=dtype)
 

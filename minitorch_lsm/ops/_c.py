@@ -2,8 +2,8 @@
 
 ``pip install`` builds them where a C compiler is present (see ``setup.py``); without one ``kernels`` is
 None and every op takes its NumPy path, which computes the same formula. The ops that have a C twin
-(the softmax family's row kernels, ``a + alpha * b``, relu and its gradient) call it only for what it
-was written for: aligned, C-contiguous float32 NumPy arrays (``takes``).
+(the softmax family's row kernels, nll_loss, ``a + alpha * b``, relu and its gradient) call it only for
+what it was written for: aligned, C-contiguous float32 NumPy arrays (``takes``).
 
 >>> from minitorch_lsm.ops import _c
 >>> _c.enabled == (_c.kernels is not None)

@@ -285,9 +285,9 @@ def _nll_loss(input: Tensor, target: Tensor, weight: Tensor | None, reduction: s
     _check_weight_differentiable(weight, "nll_loss_forward")
     if target.ndim > 1:
         raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    _check_target_dtype(target)
     if input.ndim == 2 and target.ndim == 0:  # (torch's size check reads the batch size of a 0-d target)
         raise IndexError("Dimension specified as 0 but tensor has no dimensions")
-    _check_target_dtype(target)
     if input.ndim == 1 and target.ndim == 1 and target.shape[0] != 1:
         raise ValueError(f"For 1D input, 1D target must have size 1, but got target size: {target.shape[0]}")
     classes = input.shape[-1]
@@ -331,6 +331,7 @@ def _apply(node: type[Function], input: Tensor, target: Tensor, weight: Tensor |
             raise RuntimeError("Expected all tensors to be on the same device, but found at least two devices, "
                                f"{input.device} and {other.device}!")
     flat_target = _device.move(target._data, input.device).reshape(-1).astype(np.int64, copy=False)
+    flat_target = _xp(flat_target).ascontiguousarray(flat_target)  # (a strided target's reshape is a view)
     # PyTorch's (N, C) 'none' kernel prints a uint8 target as a character in its IndexError
     as_character = target.dtype is _dtype.uint8 and reduction == "none" and len(out_shape) == 1
     sources = tuple((t, t._version_cell[0]) for t in (target, weight) if t is not None)
