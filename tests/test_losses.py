@@ -806,3 +806,20 @@ def test_signs_of_zero_and_nan_and_edge_errors_match_torch(case):
                                  lambda: TF.nll_loss(torch.tensor(x), torch.tensor(target), **kwargs))
     if expected is not None:
         assert out.numpy().tobytes() == expected.numpy().tobytes()
+
+
+@pytest.mark.parametrize("inference", ["target", "weight"])
+@pytest.mark.parametrize("recorded", [True, False])
+def test_inference_target_or_weight_when_the_loss_is_recorded(inference, recorded):
+    """torch saves the target and weight for backward: inference tensors there raise its error, but only
+    when the loss is recorded (the input requires grad)."""
+    outcomes = []
+    for lib in (mt, torch):
+        with lib.inference_mode():
+            frozen = lib.tensor([0, 1]) if inference == "target" else lib.ones(3)
+        target = frozen if inference == "target" else lib.tensor([0, 1])
+        weight = frozen if inference == "weight" else lib.ones(3)
+        x = lib.zeros(2, 3, requires_grad=recorded)
+        outcomes.append(outcome_error(lambda: lib.nn.functional.nll_loss(x, target, weight=weight)))
+    assert outcomes[0] == outcomes[1]
+    assert outcomes[0].startswith("RuntimeError: Inference tensors") == recorded

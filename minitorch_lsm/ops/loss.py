@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .. import _device, _dtype
-from ..autograd.function import Function, _raise_modified
+from ..autograd.function import INFERENCE_SAVED_MESSAGE, Function, _raise_modified
 from ..tensor import Tensor
 from . import _c
 from ._elementwise_util import _xp
@@ -56,7 +56,6 @@ class NllLossBackwardData(Function):
 
     node_name = "NllLossBackwardBackward0"
     loss: ClassVar[type[Function]]  # the node of its gradient (set below)
-    prepared: Any = None  # (the fields are the loss node's: see _fields)
 
     def forward(self, g: Any, x: Any) -> Any:
         if self.backward_error:  # PyTorch 2.13's backward kernels reject some inputs its forward accepts
@@ -100,7 +99,6 @@ class NllLoss(Function):
 
     gradient: ClassVar[type[Function]] = NllLossBackwardData
     keeps_inputs = True
-    prepared: Any = None  # what _targets made (the NumPy path)
 
     def forward(self, x: Any) -> Any:
         xp, x = _xp(x), _rows(x)
@@ -145,6 +143,12 @@ class NllLoss(Function):
         self.total_weight = np.float32(weight)
         return np.float32(total), losses
 
+    def _record(self, inputs: tuple[Tensor, ...], result: Tensor) -> None:
+        """Record the node, as every op; torch saves the target and weight too, which inference tensors refuse."""
+        if any(tensor._inference for tensor, _ in self.sources):
+            raise RuntimeError(INFERENCE_SAVED_MESSAGE)
+        super()._record(inputs, result)
+
     def backward(self, grad: Tensor) -> Tensor:
         _check_unchanged(self)
         return self.gradient.apply(grad, self.inputs[0], **_fields(self))
@@ -158,7 +162,7 @@ class NllLoss2d(NllLoss):
 NllLossBackwardData.loss, NllLoss2dBackwardData.loss = NllLoss, NllLoss2d
 
 _SHARED_FIELDS = ("target", "weight", "ignore_index", "reduction", "out_shape", "backward_error", "as_character",
-                  "sources", "total_weight", "prepared")
+                  "sources", "total_weight")
 
 
 def _fields(node: Function) -> dict[str, Any]:
@@ -183,23 +187,20 @@ def _in_c(node: Function, *floats: Any) -> bool:
 def _targets(node: Function, classes: int, dtype: Any) -> tuple[Any, Any, Any]:
     """For the NumPy path: the targets with ignored ones replaced by 0 (``safe_target``), which are kept
     (``kept``), and each one's class weight in ``dtype`` (0 where ignored). Raises PyTorch's IndexError for
-    a kept target outside [0, classes). Made once per node, and handed on to the node of its gradient."""
-    if node.prepared is None:
-        target, xp = node.target, _xp(node.target)
-        kept = target != node.ignore_index
-        safe_target = xp.where(kept, target, 0)
-        # one reduction finds both kinds of bad target (viewed as unsigned, a negative one is huge); with no
-        # classes the ignored ones' 0 is out of bounds too, so look closer
-        if safe_target.size and int(safe_target.view(np.uint64).max()) >= classes:
-            bad = kept & ((target < 0) | (target >= classes))
-            if bool(bad.any()):
-                _raise_out_of_bounds(int(target[bad][0]), node.as_character)
-        if node.weight is None:  # every class weighs 1
-            target_weight = kept.astype(dtype)
-        else:
-            target_weight = xp.where(kept, node.weight[safe_target] if classes else 0, 0).astype(dtype)
-        node.prepared = (safe_target, kept, target_weight)
-    return node.prepared
+    a kept target outside [0, classes). Worked out from the node's target and weight each time, as the C
+    kernels read them (after a write through ``.data``, which moves no version, both see the new values)."""
+    target, xp = node.target, _xp(node.target)
+    kept = target != node.ignore_index
+    safe_target = xp.where(kept, target, 0)
+    # one reduction finds both kinds of bad target (viewed as unsigned, a negative one is huge); with no
+    # classes the ignored ones' 0 is out of bounds too, so look closer
+    if safe_target.size and int(safe_target.view(np.uint64).max()) >= classes:
+        bad = kept & ((target < 0) | (target >= classes))
+        if bool(bad.any()):
+            _raise_out_of_bounds(int(target[bad][0]), node.as_character)
+    if node.weight is None:  # every class weighs 1
+        return safe_target, kept, kept.astype(dtype)
+    return safe_target, kept, xp.where(kept, node.weight[safe_target] if classes else 0, 0).astype(dtype)
 
 
 def _cascade_sum(terms: Any, rows: Any, count: int) -> Any:
