@@ -1,6 +1,6 @@
 /* minitorch_lsm._ckernels: float32 kernels in C, each the twin of a NumPy code path that computes the
  * same formula, and ops/_c.py decides when they are used. This file has the Python functions and three
- * elementwise kernels: `a + scale * b` rounded once (ops/elementwise.py), relu and its gradient
+ * elementwise kernels: `a + scale * b` rounded once (ops/_scaled_add.py), relu and its gradient
  * (ops/unary.py). rows.c has the four softmax kernels of ops/softmax.py, threads.c the threads that
  * share their rows, nll.c the forward and backward of nll_loss (ops/loss.py).
  *
@@ -118,7 +118,7 @@ PY_KERNEL(softmax_backward, 2)
  *
  * add_scaled(out, a, b, scale): out = fmaf(scale, b, a), a + scale * b rounded once, as PyTorch's add(alpha=)
  *     kernel fuses the multiply-add (scale is a float32 value). One pass, where the NumPy path in
- *     ops/elementwise.py makes about ten.
+ *     ops/_scaled_add.py makes about ten.
  * relu(out, x): out = x < 0 ? 0 : x, which keeps -0.0 and nan as PyTorch's relu does.
  * threshold_backward(out, g, y): out = y <= 0 ? 0 : g, relu's gradient from its output y (a nan y passes
  *     g, a nan g does not leak where y <= 0: a select, not a product with a mask). */

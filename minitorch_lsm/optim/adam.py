@@ -22,7 +22,7 @@ from typing import Any, Iterable
 
 from .. import _creation, _dtype
 from ..ops._elementwise_util import _xp
-from ..ops.elementwise import _add_scaled, _scaled
+from ..ops._scaled_add import _add_scaled, _scaled
 from ..tensor import Tensor
 from .optimizer import Optimizer, check_lr
 

@@ -22,7 +22,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from ..ops.elementwise import _add_scaled, _add_scaled_into, _scaled
+from ..ops._scaled_add import _add_scaled, _add_scaled_into, _scaled
 from ..tensor import Tensor
 from .optimizer import Optimizer, check_lr
 
