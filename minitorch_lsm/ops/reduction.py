@@ -25,7 +25,7 @@ from .. import _dtype
 from ..autograd.function import Function
 from ..autograd.grad_mode import is_grad_enabled
 from ..tensor import Tensor
-from ._elementwise_util import _require_tensor, _xp
+from ._elementwise_util import _cast, _require_tensor, _xp
 from ._util import as_int, normalize_dim
 from .selection import where
 
@@ -118,7 +118,7 @@ class Sum(Reduction):
 
     def reduce(self, xp: Any, x: Any) -> Any:
         acc = np.float32 if self.dtype == np.float16 else self.dtype  # float16 adds up in float32, as in PyTorch
-        total = xp.sum(_dtype.cast(x, self.dtype), axis=self.axes, keepdims=self.keepdim, dtype=acc)
+        total = xp.sum(_cast(x, self.dtype), axis=self.axes, keepdims=self.keepdim, dtype=acc)
         return total.astype(self.dtype, copy=False)
 
     def backward(self, grad: Tensor) -> Tensor:
@@ -143,7 +143,7 @@ class Prod(Reduction):
     keeps_inputs = keeps_output = True
 
     def reduce(self, xp: Any, x: Any) -> Any:
-        return xp.prod(_dtype.cast(x, self.dtype), axis=self.axes, keepdims=self.keepdim, dtype=self.dtype)
+        return xp.prod(_cast(x, self.dtype), axis=self.axes, keepdims=self.keepdim, dtype=self.dtype)
 
     def backward(self, grad: Tensor) -> Tensor:
         # PyTorch's choice, which decides the values at inf and nan: divide unless x (all of it) has a zero.
