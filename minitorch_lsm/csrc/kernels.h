@@ -1,6 +1,7 @@
 /* What the four files of the C kernels share (setup.py builds them into minitorch_lsm._ckernels):
  * rows.c, the softmax family's row kernels; nll.c, nll_loss's two; threads.c, the pool that shares rows
- * over threads; module.c, the elementwise kernels and the Python functions. See module.c for what each kernel computes. */
+ * over threads; module.c, the elementwise kernels and the Python functions. See module.c for what each
+ * kernel computes. */
 #ifndef MINITORCH_LSM_KERNELS_H
 #define MINITORCH_LSM_KERNELS_H
 

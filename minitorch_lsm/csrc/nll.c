@@ -16,8 +16,6 @@
  * loop does not do either (clang fuses only within one expression, and these are two). */
 #include "kernels.h"
 
-#include <stdint.h>
-
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC optimize("fp-contract=off")
 #endif
@@ -33,7 +31,8 @@ static int ceil_log2(Py_ssize_t n) {
 
 Py_ssize_t nll_forward(float *losses, const float *x, const int64_t *t, const float *w, int64_t ignore,
                        Py_ssize_t n, Py_ssize_t c, float *sum, float *total_weight) {
-    int power = ceil_log2(n) / LEVELS > 4 ? ceil_log2(n) / LEVELS : 4;
+    int power = ceil_log2(n) / LEVELS;
+    if (power < 4) power = 4;
     int64_t mask = ((int64_t)1 << power) - 1;
     float loss_sums[LEVELS] = {0}, weight_sums[LEVELS] = {0};
     Py_ssize_t ignored = 0;

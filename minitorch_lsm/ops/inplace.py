@@ -384,9 +384,10 @@ def pow_(self: Tensor, exponent: Any) -> Tensor:
 
 
 # ---------------------------------------------------------------------- torch.relu_(x) and the like
+_CLAMP_OVERLOADS = ("(Tensor input, Tensor min = None, Tensor max = None)",
+                    "(Tensor input, Number min = None, Number max = None)")
 _OVERLOADS = {  # the signatures PyTorch's error lists for a call that matches none of them
-    "clamp_": ("(Tensor input, Tensor min = None, Tensor max = None)", "(Tensor input, Number min = None, Number max = None)"),
-    "clip_": ("(Tensor input, Tensor min = None, Tensor max = None)", "(Tensor input, Number min = None, Number max = None)"),
+    "clamp_": _CLAMP_OVERLOADS, "clip_": _CLAMP_OVERLOADS,
     "fill_": ("(Tensor input, Tensor value)", "(Tensor input, Number value)"),
 }
 _EXAMPLE_ARGUMENTS = {"clamp_": ", min=0", "clip_": ", min=0", "fill_": ", 2.0"}
