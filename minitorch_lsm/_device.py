@@ -174,8 +174,9 @@ def call_quietly(function: Any, *args: Any) -> Any:
     inf and nan are results in PyTorch, not warnings (CuPy never warns).
 
     Every op runs its forward this way, so the cost matters: on NumPy 2 this sets the context variable
-    behind ``errstate`` to a settings object made once (``_quiet_settings_now``): 0.4 us, where
-    ``errstate`` builds a new one each time (1 us).
+    behind ``errstate`` to a settings object made once (``_quiet_settings_now``), where ``errstate`` builds
+    a new one each time; and where the settings are quiet already (an op inside a backward, which runs
+    quietly as a whole) it sets nothing.
 
     Examples:
         >>> import numpy as np
@@ -186,7 +187,11 @@ def call_quietly(function: Any, *args: Any) -> Any:
     if _extobj_contextvar is None:
         with np.errstate(all="ignore"):
             return function(*args)
-    token = _extobj_contextvar.set(_quiet_settings_now())
+    current = _extobj_contextvar.get()
+    seen, quiet = _quiet_settings
+    if current is quiet:
+        return function(*args)
+    token = _extobj_contextvar.set(quiet if current is seen else _quiet_settings_now())
     try:
         return function(*args)
     finally:

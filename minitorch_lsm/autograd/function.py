@@ -153,8 +153,7 @@ class Function:
             tensor([3., 3.], grad_fn=<ScaleBackward0>)
         """
         fn = cls.__new__(cls)
-        if params:
-            fn.__dict__.update(params)
+        fn.__dict__ = params  # (a new dict from the call: the node's attributes start as the params)
         dev = inputs[0].device
         needs_grad, arrays = False, []
         for t in inputs:
@@ -184,8 +183,8 @@ class Function:
         self.sequence_nr = next(_creation_counter)
         edges, meta, listed = [], [], []
         for t in inputs:  # (one loop: this runs for every op, and each pass over the inputs costs)
-            node = t.grad_fn  # first: refreshing a view's history may change its flag
-            edges.append((t if node is None else node) if t._requires_grad else None)
+            node = t._grad_fn if t._view is None else t.grad_fn  # (a view's history may be refreshed first,
+            edges.append((t if node is None else node) if t._requires_grad else None)  # which may change its flag)
             meta.append((t._data.shape, t.dtype))
             listed.append(t.dtype.is_floating_point or t._wrapped)
         self.next_edges, self.input_meta, self.listed_inputs = tuple(edges), tuple(meta), tuple(listed)

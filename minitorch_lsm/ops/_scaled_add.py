@@ -19,7 +19,8 @@ from . import _c
 from ._elementwise_util import Number, _cast, _scalar_of
 from ._util import fused_multiply_add
 
-_FLOAT32 = np.dtype(np.float32)
+_FLOAT32, _FLOAT64 = np.dtype(np.float32), np.dtype(np.float64)  # (compared with `is`: fast, and a
+# non-native-order dtype, which is not these objects, takes the general path, with the same result)
 
 
 def _add_scaled(a: Any, b: Any, alpha: Number, np_dtype: Any, sign: int = 1) -> Any:
@@ -29,7 +30,7 @@ def _add_scaled(a: Any, b: Any, alpha: Number, np_dtype: Any, sign: int = 1) -> 
     (float16 and float32 compute it exactly in the next wider type, float64 with ``fused_multiply_add``).
     ``np_dtype`` is a ``numpy.dtype`` (not a scalar type such as ``np.float32``).
     """
-    if alpha == 1 and a.dtype == b.dtype == np_dtype and np_dtype.kind == "f" and np_dtype.itemsize > 2:
+    if alpha == 1 and (np_dtype is _FLOAT32 or np_dtype is _FLOAT64) and a.dtype is b.dtype is np_dtype:
         return a + b if sign > 0 else a - b  # float32/float64 in their own precision: nothing to convert
     if np_dtype == np.bool_:
         return a.astype(np.bool_) | (b.astype(np.bool_) & bool(alpha))

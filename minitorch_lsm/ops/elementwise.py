@@ -223,7 +223,8 @@ def _check_division(a: Any, b: Any, dtype: Any, kernel: str) -> None:
 
 def _check_alpha(input: Tensor, other: Tensor, alpha: Number) -> _dtype.dtype:
     """The result dtype of add/sub, after PyTorch's checks: broadcasting, then ``alpha`` (stored in that dtype)."""
-    broadcast_shape(input._data.shape, other._data.shape)
+    if input._data.shape != other._data.shape:
+        broadcast_shape(input._data.shape, other._data.shape)
     out = _dtype.result_type(input, other)
     if type(alpha) is int and alpha == 1:  # the default fits every dtype
         return out
