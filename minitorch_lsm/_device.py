@@ -248,7 +248,8 @@ def move(array: Any, dev: device) -> Any:
         >>> _device.move(a, _device.CPU) is a
         True
     """
-    if array_device(array) == dev:
+    found = array_device(array)
+    if found is dev or found == dev:  # (``is`` first: the common case without a call of __eq__)
         return array
     if dev.type == "cpu":
         return array.get()

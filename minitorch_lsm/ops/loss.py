@@ -145,8 +145,9 @@ class NllLoss(Function):
 
     def _record(self, inputs: tuple[Tensor, ...], result: Tensor) -> None:
         """Record the node, as every op; torch saves the target and weight too, which inference tensors refuse."""
-        if any(tensor._inference for tensor, _ in self.sources):
-            raise RuntimeError(INFERENCE_SAVED_MESSAGE)
+        for tensor, _ in self.sources:
+            if tensor._inference:
+                raise RuntimeError(INFERENCE_SAVED_MESSAGE)
         super()._record(inputs, result)
 
     def backward(self, grad: Tensor) -> Tensor:
@@ -262,14 +263,15 @@ def nll_loss_nd(input: Tensor, target: Tensor, weight: Tensor | None, reduction:
 
     As in PyTorch, 1-D and 2-D input go to ``nll_loss``, 4-D input to ``nll_loss2d``, and 3-D or >= 5-D
     input is viewed as 4-D ``(N, C, 1, -1)`` for ``nll_loss2d``; each raises its own kernel's errors."""
-    if input.ndim < 1:
-        raise ValueError(f"Expected 1 or more dimensions (got {input.ndim})")
-    target_batch = target.shape[0] if target.ndim else 0
-    if input.ndim != 1 and input.shape[0] != target_batch:
-        raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target batch_size ({target_batch}).")
-    if input.ndim <= 2:
+    shape, target_shape = input._data.shape, target._data.shape  # (the arrays' shapes: no torch.Size made)
+    if len(shape) < 1:
+        raise ValueError(f"Expected 1 or more dimensions (got {len(shape)})")
+    target_batch = target_shape[0] if target_shape else 0
+    if len(shape) != 1 and shape[0] != target_batch:
+        raise ValueError(f"Expected input batch_size ({shape[0]}) to match target batch_size ({target_batch}).")
+    if len(shape) <= 2:
         return _nll_loss(input, target, weight, reduction, ignore_index)
-    if input.ndim == 4:
+    if len(shape) == 4:
         return _nll_loss2d(input, target, weight, reduction, ignore_index)
     out_shape = (input.shape[0],) + tuple(input.shape[2:])
     if tuple(target.shape[1:]) != tuple(input.shape[2:]):
@@ -284,21 +286,22 @@ def nll_loss_nd(input: Tensor, target: Tensor, weight: Tensor | None, reduction:
 def _nll_loss(input: Tensor, target: Tensor, weight: Tensor | None, reduction: str, ignore_index: int) -> Tensor:
     """(C) or (N, C) input: the checks of ``nll_loss_forward``, in its order."""
     _check_weight_differentiable(weight, "nll_loss_forward")
-    if target.ndim > 1:
+    shape, target_shape = input._data.shape, target._data.shape
+    if len(target_shape) > 1:
         raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
     _check_target_dtype(target)
-    if input.ndim == 2 and target.ndim == 0:  # (torch's size check reads the batch size of a 0-d target)
+    if len(shape) == 2 and not target_shape:  # (torch's size check reads the batch size of a 0-d target)
         raise IndexError("Dimension specified as 0 but tensor has no dimensions")
-    if input.ndim == 1 and target.ndim == 1 and target.shape[0] != 1:
-        raise ValueError(f"For 1D input, 1D target must have size 1, but got target size: {target.shape[0]}")
-    classes = input.shape[-1]
+    if len(shape) == 1 and len(target_shape) == 1 and target_shape[0] != 1:
+        raise ValueError(f"For 1D input, 1D target must have size 1, but got target size: {target_shape[0]}")
+    classes = shape[-1]
     check_weight_shape(weight, classes)
     _check_input_and_weight_dtypes(input, weight, "nll_loss_out_frame")
     # (C) input with a (1) target: 2.13's forward accepts it, its backward's size check does not
-    error = f"size mismatch (got input: [{classes}], target: [1])" if input.ndim == 1 and target.ndim == 1 \
+    error = f"size mismatch (got input: [{classes}], target: [1])" if len(shape) == 1 and len(target_shape) == 1 \
         and classes != 1 else None
     return _apply(NllLoss, input, target, weight, reduction, ignore_index,
-                  out_shape=() if input.ndim == 1 else (input.shape[0],), backward_error=error)
+                  out_shape=() if len(shape) == 1 else (shape[0],), backward_error=error)
 
 
 def _nll_loss2d(input: Tensor, target: Tensor, weight: Tensor | None, reduction: str, ignore_index: int) -> Tensor:
@@ -335,7 +338,7 @@ def _apply(node: type[Function], input: Tensor, target: Tensor, weight: Tensor |
     flat_target = _xp(flat_target).ascontiguousarray(flat_target)  # (a strided target's reshape is a view)
     # PyTorch's (N, C) 'none' kernel prints a uint8 target as a character in its IndexError
     as_character = target.dtype is _dtype.uint8 and reduction == "none" and len(out_shape) == 1
-    sources = tuple((t, t._version_cell[0]) for t in (target, weight) if t is not None)
+    sources = ((target, target._version_cell[0]),) + (() if weight is None else ((weight, weight._version_cell[0]),))
     flat_weight = None if weight is None else _xp(weight._data).ascontiguousarray(weight._data.reshape(-1))
     return node.apply(input, target=flat_target, weight=flat_weight,
                       ignore_index=ignore_index, reduction=reduction, out_shape=out_shape,
