@@ -32,8 +32,8 @@ from .ops import (abs, add, all, amax, amin, any, argmax, argmin, bmm, broadcast
 from .ops._util import _require_tensor
 from .ops.inplace import (clamp_namespace as clamp_, clip_namespace as clip_, detach_namespace as detach_,
                           exp_namespace as exp_, fill_namespace as fill_, neg_namespace as neg_,
-                          negative_namespace as negative_, relu_namespace as relu_, sqrt_namespace as sqrt_,
-                          zero_namespace as zero_)
+                          negative_namespace as negative_, relu_namespace as relu_, sigmoid_namespace as sigmoid_,
+                          sqrt_namespace as sqrt_, tanh_namespace as tanh_, zero_namespace as zero_)
 from .ops.softmax import log_softmax, logsumexp, softmax
 from .tensor import Size, Tensor
 from .utils.dlpack import from_dlpack

@@ -372,6 +372,28 @@ def sqrt_(self: Tensor) -> Tensor:
     return modify(self, unary.sqrt)
 
 
+def sigmoid_(self: Tensor) -> Tensor:
+    """``self = 1 / (1 + exp(-self))`` in place.
+
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> torch.tensor([0., 2.]).sigmoid_()
+        tensor([0.5000, 0.8808])
+    """
+    return modify(self, unary.sigmoid)
+
+
+def tanh_(self: Tensor) -> Tensor:
+    """``self = tanh(self)`` in place.
+
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> torch.tensor([0., 1.]).tanh_()
+        tensor([0.0000, 0.7616])
+    """
+    return modify(self, unary.tanh)
+
+
 def pow_(self: Tensor, exponent: Any) -> Tensor:
     """``self = self ** exponent`` in place.
 
@@ -420,7 +442,7 @@ def _namespace_form(name: str, method: Callable[..., Tensor]) -> Callable[..., T
 
 clamp_namespace, clip_namespace, fill_namespace, zero_namespace = (
     _namespace_form(n, f) for n, f in (("clamp_", clamp_), ("clip_", clamp_), ("fill_", fill_), ("zero_", zero_)))
-exp_namespace, relu_namespace, neg_namespace, negative_namespace, sqrt_namespace = (
+exp_namespace, relu_namespace, neg_namespace, negative_namespace, sqrt_namespace, sigmoid_namespace, tanh_namespace = (
     _namespace_form(n, f) for n, f in (("exp_", exp_), ("relu_", relu_), ("neg_", neg_), ("negative_", neg_),
-                                       ("sqrt_", sqrt_)))
+                                       ("sqrt_", sqrt_), ("sigmoid_", sigmoid_), ("tanh_", tanh_)))
 detach_namespace = _namespace_form("detach_", Tensor.detach_)
