@@ -660,3 +660,24 @@ def test_functional_form_calls_a_subclass_s_own_method(name):
                 return super().softmax(*args, **kwargs)
         getattr(lib.nn.functional, name)(Logged(lib.ones(2, 3)), dim=1)
     assert calls == ["minitorch_lsm", "torch"]
+
+
+@pytest.mark.parametrize("shape,dim", [((64, 10), -1), ((16, 1000), 1), ((3,), 0), ((4, 3, 7), -1), ((4, 3, 7), 1),
+                                       ((40, 3), 0)])
+def test_float16_log_softmax_and_its_gradient_equal_torch_bit_for_bit(shape, dim):
+    """PyTorch's float16 last-dim kernel stores each row's sum of exp, and its log, in float16 (other dims
+    round once): the values are the same bits as torch's, not only close. So is the gradient on short rows;
+    on long ones its signed float32 sum of g, added in another order, can move a cancelling element by a step."""
+    r = np.random.default_rng(7)
+    x, g = (r.standard_normal(shape) * 3).astype(np.float16), r.standard_normal(shape).astype(np.float16)
+    results = []
+    for lib in (mt, torch):
+        leaf = lib.tensor(x, requires_grad=True)
+        out = lib.log_softmax(leaf, dim=dim)
+        out.backward(lib.tensor(g))
+        results.append((out.detach().numpy(), leaf.grad.numpy()))
+    np.testing.assert_array_equal(results[0][0], results[1][0])
+    if shape[dim] <= 10:
+        np.testing.assert_array_equal(results[0][1], results[1][1])
+    else:
+        np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-3, atol=1e-5)

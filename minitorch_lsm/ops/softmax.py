@@ -110,6 +110,15 @@ def _log_softmax_kernel(out: Any, x: Any, axis: int) -> None:
     out -= xp.log(total, out=total)
 
 
+def _log_softmax_half_rows_kernel(out: Any, x: Any, axis: int) -> None:
+    """The log_softmax of float16 rows (``axis`` the last), in float32 as PyTorch's last-dim kernel computes
+    it: the row's sum of exp, and then its log, are stored in float16 before the subtraction"""
+    xp = _xp(x)
+    xp.subtract(x, _max(x, axis), out=out)
+    total = _sum(xp.exp(out), axis).astype(_FLOAT16).astype(_FLOAT32)
+    out -= xp.log(total).astype(_FLOAT16).astype(_FLOAT32)
+
+
 def _softmax_kernel(out: Any, x: Any, axis: int) -> None:
     """out = exp(x - m) / sum(exp(x - m))"""
     xp = _xp(x)
@@ -218,7 +227,8 @@ class LogSoftmax(Function):
     keeps_output = True
 
     def forward(self, x: Any) -> Any:
-        return _rowwise(_log_softmax_kernel, self.axis, x)
+        half_rows = x.dtype == _FLOAT16 and self.axis == x.ndim - 1
+        return _rowwise(_log_softmax_half_rows_kernel if half_rows else _log_softmax_kernel, self.axis, x)
 
     def backward(self, grad: Tensor) -> Tensor:
         return LogSoftmaxBackwardData.apply(grad, self.output, axis=self.axis)
