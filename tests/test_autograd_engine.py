@@ -855,3 +855,39 @@ def test_a_gradient_that_is_a_parameter_is_stored_as_a_plain_tensor() -> None:
         return type(x.grad).__name__
 
     assert run(mt) == run(torch) == "Tensor"
+
+
+# ---------------------------------------------------------------------- autograd.grad runs only what it needs
+def _partial_graph_runs(lib) -> list:
+    """What autograd.grad / backward(inputs=) run, and leave behind, observed through values and hooks."""
+    seen: list = []
+    x = leaf(lib, [1.0, 2.0])
+    w = leaf(lib, [3.0, -1.0])
+    w.register_hook(lambda g: seen.append(("w hook", g.tolist())))
+    z = (x * w).exp()
+    (gz,) = lib.autograd.grad((z * z).sum(), [z])          # nothing beyond z runs: ExpBackward is kept
+    seen.append(("gz", [round(v, 3) for v in gz.tolist()]))
+    z.sum().backward()                                      # so a backward through it later still works
+    seen.append(("x.grad", [round(v, 3) for v in x.grad.tolist()]))
+    x.grad = w.grad = None
+    a = x * 1
+    b = a * a
+    a.add_(1)                                               # changes what MulBackward(a * a) saved ...
+    seen.append(("grad b", lib.autograd.grad((b * 3).sum(), b)[0].tolist()))  # ... which is not needed here
+    (x * w).sum().backward(inputs=[x])                      # w's hook does not fire, w.grad stays None
+    seen.append(("inputs=[x]", x.grad.tolist(), w.grad))
+    return seen
+
+
+def test_autograd_grad_runs_only_the_nodes_leading_to_its_inputs() -> None:
+    assert _partial_graph_runs(mt) == _partial_graph_runs(torch)
+
+
+@LIBS
+def test_autograd_grad_still_runs_the_nodes_that_lead_on_to_other_inputs(lib) -> None:
+    x = leaf(lib, [1.0, 2.0])
+    z = x.exp()
+    y = (z * 3).sum()
+    gz, gx = lib.autograd.grad(y, [z, x])
+    assert gz.tolist() == [3.0, 3.0]
+    np.testing.assert_allclose(gx.numpy(), 3 * np.exp([1.0, 2.0]), rtol=1e-6)

@@ -17,6 +17,9 @@ At the end each leaf's gradient goes into ``.grad`` as PyTorch's AccumulateGrad 
 time, the gradient itself if it owns its memory and nothing else refers to it, else a copy (so
 ``.grad`` can always be changed in place, e.g. clipped); after that, added in place into ``.grad``.
 
+``autograd.grad`` and ``backward(inputs=)`` capture the gradients of chosen tensors instead; they run only
+the nodes on a path to one of them (``_nodes_to_run``), as PyTorch does, and leave the others unrun and unfreed.
+
 In anomaly mode (``autograd.detect_anomaly``) each backward runs through ``anomaly.run_checked``.
 """
 from __future__ import annotations
@@ -169,6 +172,36 @@ def accumulate_grad(leaf: "Tensor", grad: "Tensor", *, create_graph: bool, exclu
         old._bump_version()
 
 
+def _nodes_to_run(roots: Sequence["Tensor"], wanted_nodes: dict[Any, int], wanted_leaves: set[int]) -> set[Function]:
+    """For ``autograd.grad`` and ``backward(inputs=)``: the nodes whose backward must run, those with a path
+    of edges to a captured tensor. PyTorch runs no other node: it neither calls their hooks nor frees them.
+
+    The nodes reachable from the roots are found with a stack (no recursion), then visited in creation
+    order, so each node's inputs' nodes are decided before it.
+
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> from minitorch_lsm.autograd.engine import _nodes_to_run
+        >>> x = torch.ones(1, requires_grad=True)
+        >>> z = x.exp(); y = z * 2
+        >>> [n.name() for n in _nodes_to_run([y], {z.grad_fn: id(z)}, set())]
+        ['MulBackward0']
+    """
+    reachable: set[Function] = set()
+    stack = [root.grad_fn for root in roots if root.grad_fn is not None]
+    while stack:
+        node = stack.pop()
+        if node not in reachable:
+            reachable.add(node)
+            stack.extend(edge for edge in node.next_edges if edge is not None and not isinstance(edge, Tensor))
+    to_run: set[Function] = set()
+    for node in sorted(reachable, key=lambda n: n.sequence_nr):
+        if any(id(edge) in wanted_leaves if isinstance(edge, Tensor) else (edge in wanted_nodes or edge in to_run)
+               for edge in node.next_edges if edge is not None):
+            to_run.add(node)
+    return to_run
+
+
 def run_backward(roots: Sequence["Tensor"], root_grads: Sequence["Tensor | None"], *,
                  retain_graph: bool, create_graph: bool,
                  capture: Iterable["Tensor"] | None = None) -> dict[int, "Tensor"]:
@@ -190,6 +223,7 @@ def run_backward(roots: Sequence["Tensor"], root_grads: Sequence["Tensor | None"
     wanted_leaves = {id(t) for t in capture if t.grad_fn is None} if capture is not None else set()
     wanted_nodes = {t.grad_fn: id(t) for t in capture if t.grad_fn is not None} if capture is not None else {}
     captured: dict[int, Tensor] = {}
+    to_run = _nodes_to_run(roots, wanted_nodes, wanted_leaves) if capturing else None
     node_grads: dict[Function, Tensor] = {}
     leaf_grads: dict[int, tuple[Tensor, Tensor]] = {}
     heap: list[tuple[int, int, Function]] = []
@@ -214,6 +248,9 @@ def run_backward(roots: Sequence["Tensor"], root_grads: Sequence["Tensor | None"
         return out
 
     def send(edge: Any, grad: Tensor) -> None:
+        if to_run is not None and not (edge in to_run or edge in wanted_nodes if isinstance(edge, Function)
+                                       else id(edge) in wanted_leaves):
+            return                                         # capturing, and nothing asked for lies that way
         if isinstance(edge, Tensor):                       # a leaf: its gradient waits until the end
             prior = leaf_grads.get(id(edge))
             leaf_grads[id(edge)] = (edge, grad if prior is None else total(prior[1], grad))
@@ -254,6 +291,8 @@ def run_backward(roots: Sequence["Tensor"], root_grads: Sequence["Tensor | None"
                     continue
                 if node in wanted_nodes:
                     captured[wanted_nodes[node]] = grad
+                if to_run is not None and node not in to_run:
+                    continue  # captured, and nothing else asked for lies beyond: not run, not freed
                 input_grads = run_checked(node, grad) if anomaly else node.backward(grad)
                 if not isinstance(input_grads, tuple):
                     input_grads = (input_grads,)
