@@ -19,14 +19,16 @@ import numpy as np
 
 from .. import _dtype
 from ..ops.softmax import log_softmax as _log_softmax, softmax as _softmax
-from ..ops._util import as_int as _as_int
+from ..ops._util import as_int as _as_int, broadcast_shape as _broadcast_shape
 from ..ops._elementwise_util import _require_tensor
 from ..ops.linalg import addmm_linear as _addmm_linear
 from ..ops.unary import relu as _relu
-from ..ops.loss import _dims, check_weight_shape as _check_weight_shape, nll_loss_nd as _nll_loss_nd
+from ..ops.loss import (_dims, check_weight_shape as _check_weight_shape, mse_loss as _mse_loss,
+                        nll_loss_nd as _nll_loss_nd)
 from ..tensor import Tensor
 
-__all__ = ["log_softmax", "softmax", "softmin", "nll_loss", "cross_entropy", "relu", "linear", "dropout", "one_hot"]
+__all__ = ["log_softmax", "softmax", "softmin", "nll_loss", "cross_entropy", "mse_loss", "relu", "linear", "dropout",
+           "one_hot"]
 
 
 # ---------------------------------------------------------------------- softmax family
@@ -161,6 +163,42 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     reduction = _checked_reduction(reduction)
     ignore = _loss_arguments(input, target, weight, ignore_index, "nll_loss_nd")
     return _nll_loss_nd(input, target, weight, reduction, ignore)
+
+
+def mse_loss(input: Tensor, target: Tensor, size_average: bool | None = None, reduce: bool | None = None,
+             reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
+    """Mean squared error: ``(input - target)**2`` elementwise (times ``weight``), reduced.
+
+    'mean' divides the sum by the number of elements, or with ``weight`` by the sum of the weights. A
+    target of another size broadcasts against the input, with PyTorch's warning that this is likely a bug.
+
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> import minitorch_lsm.nn.functional as F
+        >>> F.mse_loss(torch.tensor([1., 2., 3.]), torch.tensor([0., 2., 5.]))
+        tensor(1.6667)
+        >>> F.mse_loss(torch.tensor([1., 2., 3.]), torch.tensor([0., 2., 5.]), weight=torch.tensor([1., 0., 2.]))
+        tensor(3.)
+    """
+    if target.size() != input.size():
+        warnings.warn(f"Using a target size ({target.size()}) that is different to the input size ({input.size()}). "
+                      "This will likely lead to incorrect results due to broadcasting. "
+                      "Please ensure they have the same size.", UserWarning, stacklevel=2)
+    if size_average is not None or reduce is not None:
+        reduction = legacy_reduction(size_average, reduce)
+    _broadcast_shape(input._data.shape, target._data.shape)
+    if weight is None:
+        return _mse_loss(input, target, _checked_reduction(reduction))
+    if weight.size() != input.size():
+        raise ValueError("Weights and input must have the same size.")
+    weighted = (input - target) ** 2 * weight  # PyTorch's weighted loss is these Tensor ops too
+    if reduction == "none":
+        return weighted
+    if reduction == "sum":
+        return weighted.sum()
+    if reduction == "mean":
+        return weighted.sum() / weight.sum()
+    raise ValueError(f"Invalid reduction mode: {reduction}. Expected one of 'none', 'mean', 'sum'.")
 
 
 def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average: bool | None = None,

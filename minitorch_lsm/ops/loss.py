@@ -10,6 +10,9 @@ weight of the targets that are not ignored, ``sum_i w[t_i]`` (so an all-ignored 
 The gradient is ``-w[t_i] * g / D`` at the target positions and 0 elsewhere (D: the divisor above, 1
 for 'sum'). That gradient is linear in g, so its own backward is nll_loss again.
 
+The mean squared error is one node too (``MseLoss``): ``(a - b)**2`` elementwise, reduced, with gradient
+``2 (a - b) g`` (divided by the element count for 'mean').
+
 >>> import minitorch_lsm as torch
 >>> logp = torch.tensor([[-2.4076, -1.4076, -0.4076], [-1.0986, -1.0986, -1.0986]])
 >>> torch.nn.functional.nll_loss(logp, torch.tensor([2, 0]))
@@ -361,3 +364,40 @@ def _raise_out_of_bounds(value: int, as_character: bool) -> None:
         # a byte >= 128 then fails to decode, which raises UnicodeDecodeError instead, as in PyTorch
         raise IndexError((b"Target " + bytes([value]) + b" is out of bounds.").decode())
     raise IndexError(f"Target {value} is out of bounds.")
+
+
+# ---------------------------------------------------------------------- mse_loss
+class MseLoss(Function):
+    """loss = reduce((a - b)**2); d loss = norm * (a - b) * g (da), its negation (db), norm = 2 / N for
+    'mean' (N elements) and 2 otherwise, as PyTorch's ``mse_loss_backward`` computes it (norm in the dtype)"""
+
+    keeps_inputs = True
+
+    def forward(self, a: Any, b: Any) -> Any:
+        xp, compute, dtype = _xp(a), _dtype.opmath(self.dtype), self.dtype
+        # float16 as PyTorch: the difference rounded to float16, squared in float32 and rounded, summed in float32
+        diff = (a.astype(compute, copy=False) - b.astype(compute, copy=False)).astype(dtype, copy=False)
+        diff = diff.astype(compute, copy=False)
+        squares = (diff * diff).astype(dtype, copy=False)
+        self.count = squares.size
+        if self.reduction == "none":
+            return squares
+        total = squares.sum(dtype=compute)
+        if self.reduction == "mean":
+            total = total / squares.size if squares.size else xp.asarray(np.nan, dtype=compute)
+        return xp.asarray(total).astype(self.dtype)
+
+    def backward(self, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        a, b = self.inputs
+        norm = float(np.dtype(self.dtype).type(2 / self.count if self.reduction == "mean" and self.count else 2))
+        grad_a = (a - b) * norm * grad
+        need_a, need_b = self.needs_input_grad
+        return (grad_a if need_a else None), (-grad_a if need_b else None)
+
+
+def mse_loss(input: Tensor, target: Tensor, reduction: str) -> Tensor:
+    """The unweighted mean squared error node, for operands that broadcast; PyTorch's kernel has no integer form."""
+    out = _dtype.result_type(input, target)
+    if not out.is_floating_point:
+        raise NotImplementedError(f'"mse_cpu" not implemented for \'{_dtype.torch_name(out)}\'')
+    return MseLoss.apply(input, target, dtype=out.np, reduction=reduction)

@@ -2,7 +2,7 @@
 from .activation import LogSoftmax, ReLU, Sigmoid, Softmax, Softmin, Tanh
 from .container import ModuleDict, ModuleList, Sequential
 from .linear import Dropout, Flatten, Identity, Linear
-from .loss import CrossEntropyLoss, NLLLoss
+from .loss import CrossEntropyLoss, MSELoss, NLLLoss
 
 __all__ = ["LogSoftmax", "Softmax", "Softmin", "ReLU", "Tanh", "Sigmoid", "Sequential", "ModuleList", "ModuleDict",
-           "Linear", "Identity", "Flatten", "Dropout", "NLLLoss", "CrossEntropyLoss"]
+           "Linear", "Identity", "Flatten", "Dropout", "NLLLoss", "CrossEntropyLoss", "MSELoss"]

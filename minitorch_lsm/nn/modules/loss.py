@@ -1,4 +1,4 @@
-"""Loss modules ``NLLLoss`` and ``CrossEntropyLoss``: the functional losses with stored options.
+"""Loss modules ``NLLLoss``, ``CrossEntropyLoss`` and ``MSELoss``: the functional losses with stored options.
 
 The class ``weight`` is a buffer (it moves with ``.to()`` and appears in ``state_dict`` when given);
 like PyTorch, these modules print no arguments.
@@ -79,3 +79,18 @@ class CrossEntropyLoss(_WeightedLoss):
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.cross_entropy(input, target, weight=self.weight, ignore_index=self.ignore_index,
                                reduction=self.reduction, label_smoothing=self.label_smoothing)
+
+
+class MSELoss(_Loss):
+    """``(input - target)**2`` elementwise, reduced: the mean squared error. See ``F.mse_loss``.
+
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> torch.nn.MSELoss()(torch.tensor([1., 2., 3.]), torch.tensor([0., 2., 5.]))
+        tensor(1.6667)
+    """
+
+    __constants__ = ["reduction"]
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return F.mse_loss(input, target, reduction=self.reduction)
