@@ -153,7 +153,8 @@ class Function:
             tensor([3., 3.], grad_fn=<ScaleBackward0>)
         """
         fn = cls.__new__(cls)
-        fn.__dict__ = params  # (a new dict from the call: the node's attributes start as the params)
+        if params:  # (copied: a view's replay reuses ``params``, which must not gain the node's later attributes)
+            fn.__dict__.update(params)
         dev = inputs[0].device
         needs_grad, arrays = False, []
         for t in inputs:
@@ -180,7 +181,6 @@ class Function:
         return result
 
     def _record(self, inputs: tuple["Tensor", ...], result: "Tensor") -> None:
-        self.sequence_nr = next(_creation_counter)
         edges, meta, listed = [], [], []
         for t in inputs:  # (one loop: this runs for every op, and each pass over the inputs costs)
             node = t._grad_fn if t._view is None else t.grad_fn  # (a view's history may be refreshed first,
@@ -188,6 +188,9 @@ class Function:
             meta.append((t._data.shape, t.dtype))
             listed.append(t.dtype.is_floating_point or t._wrapped)
         self.next_edges, self.input_meta, self.listed_inputs = tuple(edges), tuple(meta), tuple(listed)
+        # numbered after the inputs' nodes, including one a stale view's refresh made just now: the engine
+        # relies on every node's inputs' nodes having smaller numbers
+        self.sequence_nr = next(_creation_counter)
         if self.keeps_inputs:
             self._saved_inputs = self._save_inputs(inputs)
         if self.keeps_output:
