@@ -60,7 +60,8 @@ _METHODS = {
     "add_": inplace.add_, "sub_": inplace.sub_, "mul_": inplace.mul_, "div_": inplace.div_, "zero_": inplace.zero_,
     "fill_": inplace.fill_, "copy_": inplace.copy_, "clamp_": inplace.clamp_,
     "masked_fill_": inplace.masked_fill_, "exp_": inplace.exp_, "relu_": inplace.relu_, "neg_": inplace.neg_,
-    "sqrt_": inplace.sqrt_, "sigmoid_": inplace.sigmoid_, "tanh_": inplace.tanh_, "pow_": inplace.pow_, "negative_": inplace.neg_, "clip_": inplace.clamp_,
+    "sqrt_": inplace.sqrt_, "sigmoid_": inplace.sigmoid_, "tanh_": inplace.tanh_, "pow_": inplace.pow_,
+    "negative_": inplace.neg_, "clip_": inplace.clamp_,
 }
 
 

@@ -29,7 +29,8 @@ from .. import _device, _dtype
 from ..autograd.function import INFERENCE_SAVED_MESSAGE, Function, _raise_modified
 from ..tensor import Tensor
 from . import _c
-from ._elementwise_util import _xp
+from ._elementwise_util import _cast, _xp
+from .elementwise import _operands
 
 REDUCTIONS = {"none": 0, "mean": 1, "sum": 2}
 
@@ -375,10 +376,10 @@ class MseLoss(Function):
 
     def forward(self, a: Any, b: Any) -> Any:
         xp, compute, dtype = _xp(a), _dtype.opmath(self.dtype), self.dtype
+        a, b = _operands(self, a, b)  # (in the result dtype, then in its compute dtype, as every elementwise op)
         # float16 as PyTorch: the difference rounded to float16, squared in float32 and rounded, summed in float32
-        diff = (a.astype(compute, copy=False) - b.astype(compute, copy=False)).astype(dtype, copy=False)
-        diff = diff.astype(compute, copy=False)
-        squares = (diff * diff).astype(dtype, copy=False)
+        diff = _cast(_cast(a - b, dtype), compute)
+        squares = _cast(diff * diff, dtype)
         self.count = squares.size
         if self.reduction == "none":
             return squares
