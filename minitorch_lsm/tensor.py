@@ -105,7 +105,7 @@ class Tensor(TensorConversionsMixin):
     """
 
     __slots__ = ("_data", "dtype", "device", "_requires_grad", "_grad", "_grad_fn", "_version_cell",
-                 "_wrapped", "_hooks", "_retains_grad", "_view", "_inference", "__weakref__")
+                 "_wrapped", "_hooks", "_retains_grad", "_view", "_inference", "_output_nr", "__weakref__")
     __array_priority__ = 1000  # make ``ndarray + tensor`` call Tensor.__radd__
 
     _data: Any
@@ -127,6 +127,7 @@ class Tensor(TensorConversionsMixin):
     """
     _grad: "Tensor | None"
     _grad_fn: Any
+    _output_nr: int | None  # which output of ``_grad_fn`` this is, for a node with several (else None)
     _view: Any
 
     @classmethod
@@ -137,7 +138,7 @@ class Tensor(TensorConversionsMixin):
         t.dtype = _dtype.from_numpy_dtype(array.dtype)
         t.device = device
         t._requires_grad = t._retains_grad = False
-        t._grad = t._grad_fn = t._hooks = t._view = None
+        t._grad = t._grad_fn = t._hooks = t._view = t._output_nr = None
         t._version_cell = [0]
         t._wrapped = wrapped
         t._inference = _grad_mode._state.inference
@@ -236,7 +237,11 @@ class Tensor(TensorConversionsMixin):
     def grad_fn(self, node: Any) -> None:
         # Internal: a history set from outside replaces the one derived from a base (the tensor stops
         # being tracked as a view). PyTorch does not allow assigning grad_fn at all.
-        self._grad_fn, self._view = node, None
+        self._grad_fn, self._view, self._output_nr = node, None, None
+
+    def _set_history(self, node: Any, requires_grad: bool, output_nr: int | None = None) -> None:
+        """Internal: make ``node`` (output ``output_nr`` of it, for a node with several) this tensor's history."""
+        self._grad_fn, self._requires_grad, self._output_nr = node, requires_grad, output_nr
 
     @property
     def _base(self) -> "Tensor | None":
@@ -312,7 +317,8 @@ class Tensor(TensorConversionsMixin):
                 "for training, and gradient_as_bucket_view is set as True, gradients are views of DDP buckets, and "
                 "hence detach_() cannot be called on these gradients. To fix this error, please refer to the "
                 "Optimizer.zero_grad() function in torch/optim/optimizer.py as the solution.")
-        self._grad_fn, self._requires_grad, self._retains_grad = None, False, False
+        self._set_history(None, False)
+        self._retains_grad = False
         return self
 
     @property
@@ -349,12 +355,12 @@ class Tensor(TensorConversionsMixin):
             >>> (y * y).sum().backward(); y.grad
             tensor([ 6., 12.])
         """
-        from .autograd.function import weak_grad_setter
+        from .autograd.hooks import weak_grad_setter
 
         if not self.requires_grad:
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
         if self.grad_fn is not None and not self._retains_grad:
-            self.grad_fn.retain_grad_hook = weak_grad_setter(self)
+            self.grad_fn._set_retain_grad_hook(weak_grad_setter(self), self._output_nr)
             self._retains_grad = True
 
     @property
@@ -381,12 +387,12 @@ class Tensor(TensorConversionsMixin):
             >>> (x * x).sum().backward(); x.grad
             tensor([20., 40.])
         """
-        from .autograd.function import RemovableHandle
+        from .autograd.hooks import RemovableHandle
 
         if not self.requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self.grad_fn is not None:
-            return self.grad_fn._register_tensor_hook(hook)
+            return self.grad_fn._register_tensor_hook(hook, self._output_nr)
         if self._hooks is None:
             self._hooks = []
         self._hooks.append(hook)

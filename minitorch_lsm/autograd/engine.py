@@ -33,7 +33,7 @@ import numpy as np
 
 from .. import _device
 from .anomaly import _anomaly, run_checked
-from .function import Function
+from .function import Function, edge_node, gradient_edge
 from ..tensor import Tensor  # loaded by now: function.py imports it
 from .grad_mode import _state
 
@@ -106,20 +106,22 @@ def _hook_result(hook: Any, grad: "Tensor", result: Any) -> "Tensor":
     return result
 
 
-def _pre_hook_result(hook: Any, grad: "Tensor | None", returned: Any) -> "Tensor | None":
-    """The gradient after a node pre-hook: unchanged if it returned None, else the one gradient of the
-    tuple it returned (None there drops the gradient: the node's backward does not run)."""
+def _pre_hook_results(hook: Any, grads: tuple["Tensor | None", ...], returned: Any) -> tuple["Tensor | None", ...]:
+    """The gradients (one per output of the node) after a node pre-hook: unchanged if it returned None,
+    else the tuple it returned (None there drops that gradient)."""
     if returned is None:
-        return grad
+        return grads
     if not isinstance(returned, tuple):
         raise TypeError(f"expected tuple, but hook returned '{type(returned).__name__}'")
-    if len(returned) != 1:
+    if len(returned) != len(grads):
         raise RuntimeError(f"hook '{_hook_name(hook)}' has returned an incorrect number of values "
-                           f"(got {len(returned)}, but expected 1)")
-    replacement = returned[0]
-    if grad is None and replacement is not None:
-        raise RuntimeError("can't replace a None gradient with a non-None value")
-    return None if replacement is None else _hook_result(hook, grad, replacement)
+                           f"(got {len(returned)}, but expected {len(grads)})")
+    results = []
+    for grad, replacement in zip(grads, returned):
+        if grad is None and replacement is not None:
+            raise RuntimeError("can't replace a None gradient with a non-None value")
+        results.append(None if replacement is None else _hook_result(hook, grad, replacement))
+    return tuple(results)
 
 
 def _owns_memory(array: Any) -> bool:
@@ -193,10 +195,10 @@ def _nodes_to_run(roots: Sequence["Tensor"], wanted_nodes: dict[Any, int], wante
         node = stack.pop()
         if node not in reachable:
             reachable.add(node)
-            stack.extend(edge for edge in node.next_edges if edge is not None and not isinstance(edge, Tensor))
+            stack.extend(n for n in map(edge_node, node.next_edges) if n is not None)
     to_run: set[Function] = set()
     for node in sorted(reachable, key=lambda n: n.sequence_nr):
-        if any(id(edge) in wanted_leaves if isinstance(edge, Tensor) else (edge in wanted_nodes or edge in to_run)
+        if any(id(edge) in wanted_leaves if isinstance(edge, Tensor) else (edge in wanted_nodes or edge_node(edge) in to_run)
                for edge in node.next_edges if edge is not None):
             to_run.add(node)
     return to_run
@@ -221,7 +223,8 @@ def run_backward(roots: Sequence["Tensor"], root_grads: Sequence["Tensor | None"
     """
     capturing = capture is not None
     wanted_leaves = {id(t) for t in capture if t.grad_fn is None} if capture is not None else set()
-    wanted_nodes = {t.grad_fn: id(t) for t in capture if t.grad_fn is not None} if capture is not None else {}
+    # (a node's output, or (node, k) for output k of a node with several) -> the captured tensor's id
+    wanted_nodes = {gradient_edge(t): id(t) for t in capture if t.grad_fn is not None} if capture is not None else {}
     captured: dict[int, Tensor] = {}
     to_run = _nodes_to_run(roots, wanted_nodes, wanted_leaves) if capturing else None
     node_grads: dict[Function, Tensor] = {}
@@ -248,17 +251,53 @@ def run_backward(roots: Sequence["Tensor"], root_grads: Sequence["Tensor | None"
         return out
 
     def send(edge: Any, grad: Tensor) -> None:
-        if to_run is not None and not (edge in to_run or edge in wanted_nodes if isinstance(edge, Function)
-                                       else id(edge) in wanted_leaves):
+        if to_run is not None and not (id(edge) in wanted_leaves if isinstance(edge, Tensor)
+                                       else edge_node(edge) in to_run or edge in wanted_nodes):
             return                                         # capturing, and nothing asked for lies that way
         if isinstance(edge, Tensor):                       # a leaf: its gradient waits until the end
             prior = leaf_grads.get(id(edge))
             leaf_grads[id(edge)] = (edge, grad if prior is None else total(prior[1], grad))
+        elif type(edge) is tuple:                          # output k of a node with several: one slot each
+            node, k = edge
+            slots = node_grads.get(node)
+            if slots is None:
+                slots = node_grads[node] = [None] * node.num_outputs
+                heapq.heappush(heap, (-node.sequence_nr, id(node), node))
+            slots[k] = grad if slots[k] is None else total(slots[k], grad)
         elif edge in node_grads:
             node_grads[edge] = total(node_grads[edge], grad)
         else:
             node_grads[edge] = grad
             heapq.heappush(heap, (-edge.sequence_nr, id(edge), edge))
+
+    def after_tensor_hooks(hooks: list[Any] | None, retain_grad_store: Any, grad: Tensor) -> Tensor:
+        """A node output's gradient after the output tensor's hooks, then retain_grad's store (PyTorch's order)."""
+        for hook in hooks or ():
+            seen_outside.add(id(grad._data))
+            grad = _hook_result(hook, grad, hook(grad))
+        if retain_grad_store is not None:
+            retain_grad_store(grad)
+        return grad
+
+    def after_pre_hooks(node: Function, grads: tuple[Tensor | None, ...]) -> tuple[Tensor | None, ...]:
+        for node_hook in node._pre_hooks or ():
+            seen_outside.update(id(g._data) for g in grads if g is not None)
+            grads = _pre_hook_results(node_hook, grads, node_hook(grads))
+        return grads
+
+    def several_outputs(node: Function, slots: list[Tensor | None]) -> tuple[Tensor | None, ...] | None:
+        """The gradients of a node with several outputs (None where an output got none) after each
+        output's hooks and the node's pre-hooks; None when none is left. Captured ones are stored."""
+        per_output = node._output_hooks or {}
+        for g in slots:
+            sums.pop(id(g), None)  # (handed out from here on)
+        grads = tuple(None if g is None else after_tensor_hooks(*per_output.get(k, (None, None)), g)
+                      for k, g in enumerate(slots))
+        grads = after_pre_hooks(node, grads)
+        for k, g in enumerate(grads):
+            if g is not None and (node, k) in wanted_nodes:
+                captured[wanted_nodes[node, k]] = g
+        return grads if any(g is not None for g in grads) else None
 
     previous = _state.grad_enabled
     _state.grad_enabled = create_graph
@@ -269,28 +308,24 @@ def run_backward(roots: Sequence["Tensor"], root_grads: Sequence["Tensor | None"
                 if given:
                     seen_outside.add(id(grad._data))
                 grad = _validate_root(root, grad, i)  # (implicit ones are made here: no one else holds them)
-                send(root.grad_fn if root.grad_fn is not None else root,
-                     grad.detach() if given and not create_graph else grad)
+                send(gradient_edge(root), grad.detach() if given and not create_graph else grad)
             while heap:
                 node = heapq.heappop(heap)[2]
                 grad = node_grads.pop(node)
-                sums.pop(id(grad), None)  # handed out from here on (backward may pass it on as it is)
-                for hook in node._tensor_hooks or ():
-                    seen_outside.add(id(grad._data))
-                    grad = _hook_result(hook, grad, hook(grad))
-                if node.retain_grad_hook is not None:  # after the tensor's hooks, as in PyTorch
-                    node.retain_grad_hook(grad)
-                for node_hook in node._pre_hooks or ():
-                    if grad is not None:
-                        seen_outside.add(id(grad._data))
-                    replaced = node_hook((grad,))
-                    grad = _pre_hook_result(node_hook, grad, replaced)
+                if type(grad) is list:  # one per output: the engine hands backward a tuple
+                    grad = several_outputs(node, grad)
+                else:
+                    sums.pop(id(grad), None)  # handed out from here on (backward may pass it on as it is)
+                    if node._tensor_hooks or node.retain_grad_hook is not None:
+                        grad = after_tensor_hooks(node._tensor_hooks, node.retain_grad_hook, grad)
+                    if node._pre_hooks:
+                        grad = after_pre_hooks(node, (grad,))[0]
+                    if grad is not None and node in wanted_nodes:
+                        captured[wanted_nodes[node]] = grad
                 if grad is None:  # a pre-hook dropped it: nothing flows on from this node
                     if not retain_graph:
                         node.release()
                     continue
-                if node in wanted_nodes:
-                    captured[wanted_nodes[node]] = grad
                 if to_run is not None and node not in to_run:
                     continue  # captured, and nothing else asked for lies beyond: not run, not freed
                 input_grads = run_checked(node, grad) if anomaly else node.backward(grad)
@@ -304,7 +339,7 @@ def run_backward(roots: Sequence["Tensor"], root_grads: Sequence["Tensor | None"
                     send(edge, input_grad)
                 if not retain_graph:
                     node.release()
-            input_grads = input_grad = replaced = None  # (their references would count as holders)
+            input_grads = input_grad = None  # (their references would count as holders)
             for leaf, grad in leaf_grads.values():             # a leaf's hooks see its whole gradient, once
                 for hook in leaf._hooks or ():
                     seen_outside.add(id(grad._data))

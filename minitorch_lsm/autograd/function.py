@@ -22,10 +22,10 @@ An op with ``is_view`` whose output really shares its input's memory also gives 
 """
 from __future__ import annotations
 
+import inspect
 import itertools
 import re
-import weakref
-from typing import Any, Callable, ClassVar
+from typing import Any, Callable, ClassVar, Sequence
 
 import numpy as np
 
@@ -33,9 +33,10 @@ from .. import _device, _dtype
 from .anomaly import _anomaly, capture_stack
 from ..tensor import Tensor
 from .grad_mode import _state
+from .hooks import RemovableHandle
 from .views import ViewInfo, replay_view
 
-__all__ = ["Function", "AccumulateGrad", "RemovableHandle"]
+__all__ = ["Function", "AccumulateGrad", "gradient_edge", "edge_node"]
 
 _creation_counter = itertools.count()
 
@@ -67,8 +68,11 @@ class Function:
     * ``changes_device``: the output lives on another device than the inputs (``to('cuda')``).
 
     The node's name (``MulBackward0``) is the class name plus ``Backward0`` unless ``node_name`` says
-    otherwise, so ``grad_fn`` prints the way PyTorch's does. (PyTorch's own ``autograd.Function`` has a
-    different API: static ``forward(ctx, ...)``/``backward(ctx, ...)``.)
+    otherwise, so ``grad_fn`` prints the way PyTorch's does.
+
+    A subclass may also be written PyTorch's way, with static ``forward(ctx, *args)`` on Tensors and
+    ``backward(ctx, *grad_outputs)``: ``__init_subclass__`` sees the static methods and fits the class onto
+    this mechanism (``custom_function.py``), with a generated node class as its ``ctx``.
 
     Examples:
         >>> import minitorch_lsm as torch
@@ -105,7 +109,19 @@ class Function:
     _tensor_hooks: list[Callable[["Tensor"], "Tensor | None"]] | None = None
     retain_grad_hook: Callable[["Tensor"], None] | None = None
     _pre_hooks: list[Callable[[tuple["Tensor", ...]], Any]] | None = None
+    # A node with several outputs (a custom Function's) keeps them per output: {k: (hooks, retain_grad's store)}
+    num_outputs: int = 1
+    _output_hooks: dict[int, list[Any]] | None = None
     forward_stack: Any = None  # in anomaly mode: the stack of the forward call that recorded this node
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """A subclass with a static ``forward``, ``backward`` or ``setup_context`` is written PyTorch's way:
+        it gets PyTorch's ``apply`` and a node class (see ``custom_function.make_torch_style``)."""
+        super().__init_subclass__(**kwargs)
+        if any(isinstance(inspect.getattr_static(cls, name, None), staticmethod)
+               for name in ("forward", "backward", "setup_context")):  # written PyTorch's way
+            from .custom_function import make_torch_style  # (that module builds on this one)
+            make_torch_style(cls)
 
     # -------------------------------------------------------------- what subclasses write
     def forward(self, *arrays: Any) -> Any:
@@ -120,7 +136,7 @@ class Function:
             >>> Twice().forward(np.array([1., 2.]))
             array([2., 4.])
         """
-        raise NotImplementedError
+        raise NotImplementedError("You must implement the forward function for custom autograd.Function.")
 
     def backward(self, grad: "Tensor") -> "Tensor | None | tuple[Tensor | None, ...]":
         """Given ``grad`` = d(loss)/d(output), d(loss)/d(input) for each input (a tuple if several; None
@@ -180,11 +196,14 @@ class Function:
             result._view = ViewInfo.extend(inputs[0], cls, params, result._version_cell[0])
         return result
 
-    def _record(self, inputs: tuple["Tensor", ...], result: "Tensor") -> None:
+    def _record(self, inputs: Sequence["Tensor"], result: "Tensor | None") -> None:
+        """Make this node ``result``'s history: its edges to the inputs' histories, their shapes and dtypes,
+        its creation number, what backward keeps. (A custom Function's node links its outputs itself: None.)"""
         edges, meta, listed = [], [], []
-        for t in inputs:  # (one loop: this runs for every op, and each pass over the inputs costs)
+        for t in inputs:  # (one loop, gradient_edge inlined: this runs for every input of every op)
             node = t._grad_fn if t._view is None else t.grad_fn  # (a view's history may be refreshed first,
-            edges.append((t if node is None else node) if t._requires_grad else None)  # which may change its flag)
+            edges.append(None if not t._requires_grad else t if node is None      # which may change its flag)
+                         else node if t._output_nr is None else (node, t._output_nr))
             meta.append((t._data.shape, t.dtype))
             listed.append(t.dtype.is_floating_point or t._wrapped)
         self.next_edges, self.input_meta, self.listed_inputs = tuple(edges), tuple(meta), tuple(listed)
@@ -197,8 +216,9 @@ class Function:
             self._saved_output = (result._data, result._version_cell, result._version_cell[0])
         if _anomaly.enabled:
             self.forward_stack = capture_stack()
-        result._requires_grad = True
-        result._grad_fn = self
+        if result is not None:
+            result._requires_grad = True
+            result._grad_fn = self
 
     def _save_inputs(self, inputs: tuple["Tensor", ...]) -> tuple[tuple["Tensor", int] | None, ...]:
         """Each input that a needed gradient reads (see ``grad_reads``), with its version now; None for the others."""
@@ -294,7 +314,8 @@ class Function:
 
     @property
     def next_functions(self) -> tuple[tuple[Any, int], ...]:
-        """For each floating input: ``(node, 0)``; a leaf shows as its ``AccumulateGrad``, a constant as None.
+        """For each floating input: ``(node, k)`` (k: which output of the node it is, 0 unless the node has
+        several); a leaf shows as its ``AccumulateGrad``, a constant as None.
 
         Integer and bool tensors (indices, masks) can never carry a gradient and, as in PyTorch, get no entry.
 
@@ -305,7 +326,7 @@ class Function:
             >>> mul.name(), i, [node is None for node, _ in mul.next_functions]
             ('MulBackward0', 0, [False, True])
         """
-        return tuple(((AccumulateGrad(e) if isinstance(e, Tensor) else e), 0)
+        return tuple((AccumulateGrad(e), 0) if isinstance(e, Tensor) else e if type(e) is tuple else (e, 0)
                      for e, listed in zip(self.next_edges, self.listed_inputs) if listed)
 
     def register_prehook(self, hook: Callable[[tuple["Tensor", ...]], Any]) -> "RemovableHandle":
@@ -327,15 +348,68 @@ class Function:
         self._pre_hooks.append(hook)
         return RemovableHandle(self._pre_hooks, hook)
 
-    def _register_tensor_hook(self, hook: Callable[["Tensor"], "Tensor | None"]) -> "RemovableHandle":
-        """``output.register_hook(hook)`` for this node's output: ``hook(grad)`` may return a replacement."""
-        if self._tensor_hooks is None:
-            self._tensor_hooks = []
-        self._tensor_hooks.append(hook)
-        return RemovableHandle(self._tensor_hooks, hook)
+    def _register_tensor_hook(self, hook: Callable[["Tensor"], "Tensor | None"],
+                              output_nr: int | None = None) -> "RemovableHandle":
+        """``output.register_hook(hook)`` for this node's output (output ``output_nr`` of several):
+        ``hook(grad)`` may return a replacement."""
+        if output_nr is not None:
+            hooks = self._hooks_of_output(output_nr)[0]
+        else:
+            if self._tensor_hooks is None:
+                self._tensor_hooks = []
+            hooks = self._tensor_hooks
+        hooks.append(hook)
+        return RemovableHandle(hooks, hook)
+
+    def _set_retain_grad_hook(self, store: Callable[["Tensor"], None], output_nr: int | None = None) -> None:
+        """``output.retain_grad()`` for this node's output (output ``output_nr`` of several)."""
+        if output_nr is None:
+            self.retain_grad_hook = store
+        else:
+            self._hooks_of_output(output_nr)[1] = store
+
+    def _hooks_of_output(self, output_nr: int) -> list[Any]:
+        """``[tensor hooks, retain_grad's store]`` of output ``output_nr`` of a node with several outputs."""
+        if self._output_hooks is None:
+            self._output_hooks = {}
+        return self._output_hooks.setdefault(output_nr, [[], None])
 
     def __repr__(self) -> str:
         return f"<{self.name()} object at {id(self):#x}>"
+
+
+def gradient_edge(t: "Tensor") -> Any:
+    """Where a gradient for ``t`` goes: None when it needs none; the leaf ``t`` itself (to accumulate into
+    ``.grad``); the node that made it; or ``(node, k)`` when ``t`` is output k of a node with several.
+
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> from minitorch_lsm.autograd.function import gradient_edge
+        >>> x = torch.ones(1, requires_grad=True)
+        >>> gradient_edge(x) is x, gradient_edge(x * 2).name(), gradient_edge(torch.ones(1))
+        (True, 'MulBackward0', None)
+    """
+    node = t._grad_fn if t._view is None else t.grad_fn  # (a view's history may be refreshed first, which
+    if not t._requires_grad:                             # may change its flag)
+        return None
+    if node is None:
+        return t
+    return node if t._output_nr is None else (node, t._output_nr)
+
+
+def edge_node(edge: Any) -> "Function | None":
+    """The node an edge (see ``gradient_edge``) leads to, or None for a leaf or a constant.
+
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> from minitorch_lsm.autograd.function import edge_node
+        >>> x = torch.ones(1, requires_grad=True)
+        >>> edge_node(x), edge_node(None), edge_node(((x * 2).grad_fn, 1)).name()
+        (None, None, 'MulBackward0')
+    """
+    if type(edge) is tuple:
+        return edge[0]
+    return edge if isinstance(edge, Function) else None
 
 
 def _check_broadcast(shapes: list[tuple[int, ...]]) -> None:
@@ -401,48 +475,4 @@ class AccumulateGrad:
         return f"<AccumulateGrad object at {id(self):#x}>"
 
 
-class RemovableHandle:
-    """What ``register_hook`` returns: ``handle.remove()`` takes the hook off again.
-
-    Examples:
-        >>> import minitorch_lsm as torch
-        >>> handle = torch.ones(1, requires_grad=True).register_hook(lambda g: g)
-        >>> type(handle).__name__
-        'RemovableHandle'
-    """
-
-    def __init__(self, hooks: list[Any], hook: Any) -> None:
-        self.hooks, self.hook = hooks, hook
-
-    def remove(self) -> None:
-        """Unregister the hook (doing it twice is harmless).
-
-        Examples:
-            >>> import minitorch_lsm as torch
-            >>> x = torch.ones(1, requires_grad=True)
-            >>> handle = x.register_hook(lambda g: g * 10); handle.remove()
-            >>> (x * 3).sum().backward(); x.grad
-            tensor([3.])
-        """
-        if self.hook in self.hooks:
-            self.hooks.remove(self.hook)
-
-
-def weak_grad_setter(tensor: "Tensor") -> Callable[["Tensor"], None]:
-    """A hook for ``retain_grad``: stores (a copy of) the gradient on a non-leaf, adding to what is there,
-    without keeping the tensor alive.
-
-    Examples:
-        >>> import minitorch_lsm as torch
-        >>> from minitorch_lsm.autograd.function import weak_grad_setter
-        >>> w = torch.zeros(1); store = weak_grad_setter(w)
-        >>> store(torch.tensor([5.])); store(torch.tensor([1.])); w.grad
-        tensor([6.])
-    """
-    ref = weakref.ref(tensor)
-
-    def store(grad: "Tensor") -> None:
-        target = ref()
-        if target is not None:  # a copy: the same gradient may flow on and become some leaf's .grad
-            target.grad = grad.clone() if target.grad is None else target.grad + grad
-    return store
+from .custom_function import once_differentiable  # noqa: E402 - PyTorch's path for it; that module imports this one

@@ -23,7 +23,7 @@ import html
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterator
 
-from .function import Function
+from .function import Function, edge_node
 
 if TYPE_CHECKING:
     from ..tensor import Tensor
@@ -126,10 +126,10 @@ def tape(tensor: "Tensor") -> Tape:
         return Tape([])
     nodes, stack = {tensor.grad_fn}, [tensor.grad_fn]
     while stack:  # an explicit stack, not recursion
-        for edge in stack.pop().next_edges:
-            if isinstance(edge, Function) and edge not in nodes:
-                nodes.add(edge)
-                stack.append(edge)
+        for node in map(edge_node, stack.pop().next_edges):
+            if node is not None and node not in nodes:
+                nodes.add(node)
+                stack.append(node)
 
     order = sorted(nodes, key=lambda n: n.sequence_nr, reverse=True)
     leaves: dict[int, int] = {}
@@ -145,10 +145,11 @@ def tape(tensor: "Tensor") -> Tape:
         for edge in node.next_edges:
             if isinstance(edge, Tensor):
                 inputs.append(f"leaf #{leaves.setdefault(id(edge), len(leaves))}")
-            elif isinstance(edge, Function):
-                inputs.append(f"{edge.name()} #{edge.sequence_nr}")
+            elif edge is not None:
+                producer = edge_node(edge)
+                inputs.append(f"{producer.name()} #{producer.sequence_nr}")
                 if input_device is not None:
-                    devices.setdefault(edge, input_device)
+                    devices.setdefault(producer, input_device)
             else:
                 inputs.append("constant")
         where = str(device) if device is not None else "?"

@@ -78,7 +78,7 @@ class ViewInfo:
             fresh = replay_view(self.steps, self.base)
         finally:
             _state.grad_enabled = previous
-        view._grad_fn, view._requires_grad = fresh._grad_fn, fresh._requires_grad
+        view._set_history(fresh._grad_fn, fresh._requires_grad)
 
 
 def replay_view(steps: tuple[tuple[type[Function], dict[str, Any]], ...], tensor: "Tensor") -> "Tensor":

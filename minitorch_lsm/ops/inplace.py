@@ -70,7 +70,7 @@ def modify(self: Tensor, compute: Callable[[Tensor], Tensor], others: tuple[Any,
     if recording:
         _check_may_record(self, view)
         before = Tensor._from_array(self._data.copy(), self.device)  # the old values, as backward may need them
-        before._grad_fn, before._requires_grad = self.grad_fn, self.requires_grad
+        before._set_history(self.grad_fn, self.requires_grad, self._output_nr)
         result = compute(before)
     else:
         result = compute(self)
@@ -91,9 +91,9 @@ def modify(self: Tensor, compute: Callable[[Tensor], Tensor], others: tuple[Any,
     if view is not None:  # the write went into the base's memory: rebase the base's history
         base = view.base
         rebased = CopySlices.apply(base, result, steps=view.steps)
-        base._grad_fn, base._requires_grad = rebased.grad_fn, rebased.requires_grad
+        base._set_history(rebased.grad_fn, rebased.requires_grad)
     elif recording:
-        self._grad_fn, self._requires_grad = result.grad_fn, result.requires_grad
+        self._set_history(result.grad_fn, result.requires_grad)
     self._bump_version()  # moves the shared counter on: every view of the memory redoes its grad_fn
     return self
 
