@@ -196,6 +196,8 @@ class CustomFunctionNode(Function):
         arguments = {id(t) for t in tensors}
         outputs = tuple(_alias(o) if id(o) in arguments and id(o) not in dirty else o for o in outputs)
         if not recording:
+            for t in self._dirty:
+                t._bump_version()  # (as PyTorch: once more for being marked dirty)
             return outputs
         self.num_outputs = len(outputs)
         non_differentiable = {id(t) for t in self._non_differentiable}
@@ -212,7 +214,7 @@ class CustomFunctionNode(Function):
                                   for o in outputs)
         if self._to_save is not None:
             self.saved = tuple(self._saved_entry(t, outputs) for t in self._to_save)
-        self._to_save = None
+        self._to_save, self._dirty, self._non_differentiable = None, (), ()  # (a dirty output would hold its node)
         return outputs
 
     def _saved_entry(self, t: Tensor | None, outputs: tuple[Any, ...]) -> Any:
