@@ -34,6 +34,7 @@ from .ops.inplace import (clamp_namespace as clamp_, clip_namespace as clip_, de
                           exp_namespace as exp_, fill_namespace as fill_, neg_namespace as neg_,
                           negative_namespace as negative_, relu_namespace as relu_, sigmoid_namespace as sigmoid_,
                           sqrt_namespace as sqrt_, tanh_namespace as tanh_, zero_namespace as zero_)
+from .ops.elementwise import rsub
 from .ops.softmax import log_softmax, logsumexp, softmax
 from .tensor import Size, Tensor
 from .utils.dlpack import from_dlpack

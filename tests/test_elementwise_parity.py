@@ -163,6 +163,25 @@ def test_add_alpha_rounds_once_like_torchs_fused_kernel(dtype, size, rng, torch_
                        torch.sub(torch.tensor(a, dtype=getattr(torch, dtype)), 0.37, alpha=alpha))
 
 
+@pytest.mark.parametrize("call", [
+    "lib.rsub(lib.tensor([1., 2.]), lib.tensor([3., 4.]), alpha=2)",
+    "lib.rsub(lib.tensor([1., 2.]), 10, alpha=3)",
+    "lib.rsub(lib.tensor([1, 2]), 1.5)",
+    "lib.rsub(lib.tensor([1, 2]), lib.tensor([1.5], dtype=lib.float64), alpha=2)",
+    "lib.rsub(lib.tensor([200], dtype=lib.uint8), 3, alpha=2)",
+    "lib.rsub(lib.tensor([True]), lib.tensor([1]))",
+    "lib.rsub(lib.tensor([1]), 2, alpha=1.5)",
+    "lib.rsub(lib.tensor([1., 2.], requires_grad=True), 2).grad_fn.name()",
+    "lib.rsub(lib.tensor([1., 2.], requires_grad=True), lib.tensor([1.])).grad_fn.name()",
+])
+def test_rsub_is_sub_swapped(call):
+    check_both(lambda lib: eval(call))
+
+
+def test_rsub_backward():
+    grads_both(lambda lib, x, y: lib.rsub(x, y, alpha=2), [[1.0, 2.0], [3.0, 4.0]], [1.0, 1.0])
+
+
 def test_add_alpha_backward():
     grads_both(lambda lib, x, y: lib.add(x, y, alpha=2), [[1.0, 2.0], [3.0, 4.0]], [1.0, 1.0])
     grads_both(lambda lib, x, y: lib.sub(x, y, alpha=0.5), [[1.0, 2.0], [3.0, 4.0]], [1.0, 1.0])

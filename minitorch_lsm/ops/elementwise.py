@@ -262,16 +262,34 @@ def sub(input: Any, other: Any, *, alpha: Number = 1) -> Tensor:
         >>> (2 - torch.tensor([1.], requires_grad=True)).grad_fn
         <RsubBackward1 object at ...>
     """
-    bools = [isinstance(v, (bool, np.bool_)) or (isinstance(v, Tensor) and v.dtype is _dtype.bool) for v in (input, other)]
+    a, b = _subtraction_operands("sub", input, other)
+    named = {"node_name": "RsubBackward1"} if a._wrapped else {}  # number - x is PyTorch's rsub
+    return Sub.apply(a, b, dtype=_check_alpha(a, b, alpha).np, alpha=alpha, **named)
+
+
+def rsub(input: Any, other: Any, *, alpha: Number = 1) -> Tensor:
+    """``out = other - alpha * input``: ``sub`` with its operands swapped.
+
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> torch.rsub(torch.tensor([1., 2.]), 10, alpha=2)
+        tensor([8., 6.])
+    """
+    a, b = _subtraction_operands("rsub", other, input)
+    name = "RsubBackward1" if a._wrapped else "RsubBackward0"
+    return Sub.apply(a, b, dtype=_check_alpha(a, b, alpha).np, alpha=alpha, node_name=name)
+
+
+def _subtraction_operands(function: str, first: Any, second: Any) -> tuple[Tensor, Tensor]:
+    """``first`` and ``second`` of ``first - second`` as tensors; bool operands raise, as in PyTorch."""
+    bools = [isinstance(v, (bool, np.bool_)) or (isinstance(v, Tensor) and v.dtype is _dtype.bool) for v in (first, second)]
     if all(bools):
         raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. "
                            "Use the `^` or `logical_xor()` operator instead.")
     if any(bools):
         raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. "
                            "If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.")
-    a, b = _tensor_pair("sub", input, other)
-    named = {"node_name": "RsubBackward1"} if a._wrapped else {}  # number - x is PyTorch's rsub
-    return Sub.apply(a, b, dtype=_check_alpha(a, b, alpha).np, alpha=alpha, **named)
+    return _tensor_pair(function, first, second)
 
 
 def mul(input: Any, other: Any) -> Tensor:
