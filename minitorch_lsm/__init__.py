@@ -11,7 +11,7 @@ tensor([-4.4519, -3.4519, -2.4519, -1.4519, -0.4519],
 """
 from __future__ import annotations
 
-from . import autograd, cuda, nn, optim, utils
+from . import autograd, cuda, linalg, nn, optim, utils
 from ._creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, ones,
                         ones_like, tensor, zeros, zeros_like)
 from ._device import device
@@ -23,7 +23,7 @@ from .autograd.anomaly import is_anomaly_check_nan_enabled, is_anomaly_enabled, 
 from .autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad,
                                  set_grad_enabled)
 from .ops import (abs, add, all, amax, amin, any, argmax, argmin, bmm, broadcast_shapes, cat, chunk, clamp, clone, cos,
-                  div, dot, eq, exp, expand, flatten, floor_divide, gather, ge, gt,
+                  div, dot, eq, exp, expand, flatten, floor_divide, gather, ge, gt, norm,
                   index_select, isfinite, isinf, isnan, le, log, log1p, logical_and, logical_not, logical_or,
                   logical_xor, lt, masked_fill, matmul, max, maximum, mean, min, minimum, mm, mul, narrow, ne, neg,
                   nonzero, permute, pow, prod, relu, remainder, repeat, reshape, rsqrt, scatter, scatter_add, sigmoid,

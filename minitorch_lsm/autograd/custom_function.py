@@ -56,8 +56,9 @@ ONCE_DIFFERENTIABLE = "trying to differentiate twice a function that was marked 
 def make_torch_style(cls: type) -> None:
     """Fit a subclass written PyTorch's way onto the op mechanism: give it the node class its ``apply``
     records (``<Name>Backward``) and PyTorch's ``apply``; instances warn, and calling one raises."""
-    cls._backward_cls = type(f"{cls.__name__}Backward", (CustomFunctionNode,),
-                             {"_forward_cls": cls, "node_name": f"{cls.__name__}Backward", "__module__": Function.__module__})
+    name = f"{cls.__name__}Backward"
+    cls._backward_cls = type(name, (CustomFunctionNode,),
+                             {"_forward_cls": cls, "node_name": name, "__module__": Function.__module__})
     cls.apply = classmethod(_apply)
     cls.__init__ = _warn_instantiated
     cls.__call__ = _refuse_call

@@ -198,7 +198,8 @@ def _nodes_to_run(roots: Sequence["Tensor"], wanted_nodes: dict[Any, int], wante
             stack.extend(n for n in map(edge_node, node.next_edges) if n is not None)
     to_run: set[Function] = set()
     for node in sorted(reachable, key=lambda n: n.sequence_nr):
-        if any(id(edge) in wanted_leaves if isinstance(edge, Tensor) else (edge in wanted_nodes or edge_node(edge) in to_run)
+        if any(id(edge) in wanted_leaves if isinstance(edge, Tensor)
+               else (edge in wanted_nodes or edge_node(edge) in to_run)
                for edge in node.next_edges if edge is not None):
             to_run.add(node)
     return to_run

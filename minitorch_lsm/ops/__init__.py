@@ -17,6 +17,7 @@ from .gather_scatter import gather, index_select, masked_fill, scatter, scatter_
 from .indexing import nonzero, where
 from .joining import cat, chunk, narrow, repeat, split, stack, unbind
 from .linalg import bmm, dot, matmul, mm
+from .norm import norm
 from .reduction import mean, prod, std, sum, var
 from .softmax import log_softmax, logsumexp, softmax
 from .shape import (broadcast_shapes, contiguous, expand, expand_as, flatten, is_contiguous, permute, reshape, reshape_as,
@@ -36,7 +37,7 @@ def where_method(self: Tensor, condition: Tensor, other: Any) -> Tensor:
 
 _METHODS = {
     # elementwise: arithmetic, unary math, selection, comparisons and logic
-    "add": add, "sub": sub, "mul": mul, "div": div, "pow": pow, "neg": neg, "abs": abs, "exp": exp, "log": log,
+    "norm": norm, "add": add, "sub": sub, "mul": mul, "div": div, "pow": pow, "neg": neg, "abs": abs, "exp": exp, "log": log,
     "log1p": log1p, "sqrt": sqrt, "rsqrt": rsqrt, "sin": sin, "cos": cos, "relu": relu, "sigmoid": sigmoid,
     "tanh": tanh, "clamp": clamp, "clip": clamp, "maximum": maximum, "minimum": minimum, "sign": sign,
     "eq": eq, "ne": ne, "lt": lt, "le": le, "gt": gt, "ge": ge, "logical_and": logical_and, "logical_or": logical_or,
