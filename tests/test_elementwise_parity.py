@@ -173,9 +173,33 @@ def test_add_alpha_rounds_once_like_torchs_fused_kernel(dtype, size, rng, torch_
     "lib.rsub(lib.tensor([1]), 2, alpha=1.5)",
     "lib.rsub(lib.tensor([1., 2.], requires_grad=True), 2).grad_fn.name()",
     "lib.rsub(lib.tensor([1., 2.], requires_grad=True), lib.tensor([1.])).grad_fn.name()",
+    "lib.rsub(lib.tensor([1., 2.]), 10, 3)",  # alpha by position: only with a number other
+    "lib.rsub(3, lib.tensor([1.]))",
+    "(3 - lib.tensor([1., 2.], requires_grad=True)).grad_fn.name()",
+    "lib.sub(3, lib.tensor([1., 2.], requires_grad=True)).grad_fn.name()",
 ])
 def test_rsub_is_sub_swapped(call):
     check_both(lambda lib: eval(call))
+
+
+def test_rsub_alpha_by_position_with_a_tensor_other_is_a_type_error():
+    for lib in (mt, torch):
+        with pytest.raises(TypeError, match=r"^rsub\(\) received an invalid combination of arguments - got \(Tensor, "
+                                            r"Tensor, int\), but expected one of:\n \* \(Tensor input, Tensor other"):
+            lib.rsub(lib.tensor([1.]), lib.tensor([2.]), 2)
+
+
+@pytest.mark.parametrize("make", [
+    lambda lib, x, o: lib.rsub(x, o), lambda lib, x, o: lib.rsub(x, 3), lambda lib, x, o: 3 - x,
+    lambda lib, x, o: lib.sub(3, x), lambda lib, x, o: x - 3, lambda lib, x, o: lib.rsub(x, x, alpha=2),
+])
+def test_subtractions_list_their_inputs_in_torchs_order(make):
+    """next_functions: rsub's input first; a number is an input of sub (None) but an attribute of rsub."""
+    def shown(lib):
+        x, o = lib.tensor([1., 2.], requires_grad=True), lib.tensor([3., 4.], requires_grad=True)
+        named = {id(x): "x", id(o): "o"}
+        return [None if node is None else named[id(node.variable)] for node, _ in make(lib, x, o).grad_fn.next_functions]
+    assert shown(mt) == shown(torch)
 
 
 def test_rsub_backward():

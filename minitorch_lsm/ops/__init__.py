@@ -10,7 +10,7 @@ from ..tensor import Tensor
 from . import indexing, inplace, linalg, reduction, shape
 from .comparison import (bitwise, eq, ge, gt, isfinite, isinf, isnan, le, logical_and, logical_not, logical_or,
                          logical_xor, lt, ne)
-from .elementwise import add, div, floor_divide, mul, pow, remainder, sub
+from .elementwise import add, div, floor_divide, mul, pow, remainder, rsub, sub
 from .selection import clamp, clone, maximum, minimum
 from .extrema import all, amax, amin, any, argmax, argmin, max, min
 from .gather_scatter import gather, index_select, masked_fill, scatter, scatter_add
@@ -71,7 +71,7 @@ def _swap(function: Any) -> Any:
 
 
 _OPERATORS = {
-    "__add__": add, "__radd__": add, "__sub__": sub, "__rsub__": _swap(sub), "__mul__": mul,
+    "__add__": add, "__radd__": add, "__sub__": sub, "__rsub__": rsub, "__mul__": mul,
     "__rmul__": mul, "__truediv__": div, "__rtruediv__": _swap(div), "__pow__": pow, "__rpow__": _swap(pow),
     "__matmul__": matmul, "__rmatmul__": _swap(matmul), "__floordiv__": floor_divide,
     "__rfloordiv__": _swap(floor_divide), "__mod__": remainder, "__rmod__": _swap(remainder),

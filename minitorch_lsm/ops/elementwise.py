@@ -79,6 +79,18 @@ class Sub(Function):
         return grad, (-grad if self.alpha == 1 else -grad * self.alpha)
 
 
+class Rsub(Function):
+    """d(b - alpha a) = -alpha da + db  (``torch.rsub(a, b)``: its inputs in the order the user gave them)"""
+
+    alpha: Number = 1
+
+    def forward(self, a: Any, b: Any) -> Any:
+        return _add_scaled(b, a, self.alpha, self.dtype, sign=-1)
+
+    def backward(self, grad: Tensor) -> tuple[Tensor, Tensor]:
+        return (-grad if self.alpha == 1 else -grad * self.alpha), grad
+
+
 class Mul(Function):
     """d(a * b) = b da + a db"""
 
@@ -263,21 +275,40 @@ def sub(input: Any, other: Any, *, alpha: Number = 1) -> Tensor:
         <RsubBackward1 object at ...>
     """
     a, b = _subtraction_operands("sub", input, other)
-    named = {"node_name": "RsubBackward1"} if a._wrapped else {}  # number - x is PyTorch's rsub
-    return Sub.apply(a, b, dtype=_check_alpha(a, b, alpha).np, alpha=alpha, **named)
+    return Sub.apply(a, b, dtype=_check_alpha(a, b, alpha).np, alpha=alpha)
 
 
-def rsub(input: Any, other: Any, *, alpha: Number = 1) -> Tensor:
-    """``out = other - alpha * input``: ``sub`` with its operands swapped.
+def rsub(input: Tensor, other: Any, *args: Any, alpha: Number = 1) -> Tensor:
+    """``out = other - alpha * input``: ``sub`` with its operands swapped (``number - tensor`` runs it).
+
+    As in PyTorch, ``alpha`` may be given by position only when ``other`` is a number, and a number
+    ``other`` is an attribute of the node rather than an input (``next_functions`` has one entry).
 
     Examples:
         >>> import minitorch_lsm as torch
         >>> torch.rsub(torch.tensor([1., 2.]), 10, alpha=2)
         tensor([8., 6.])
+        >>> (2 - torch.tensor([1.], requires_grad=True)).grad_fn
+        <RsubBackward1 object at ...>
     """
-    a, b = _subtraction_operands("rsub", other, input)
-    name = "RsubBackward1" if a._wrapped else "RsubBackward0"
-    return Sub.apply(a, b, dtype=_check_alpha(a, b, alpha).np, alpha=alpha, node_name=name)
+    number_other = not isinstance(other, Tensor)
+    if not isinstance(input, Tensor) or len(args) > (1 if number_other else 0):
+        raise _rsub_signature_error(input, other, *args)
+    if args:
+        (alpha,) = args
+    a, b = _subtraction_operands("rsub", input, other)
+    result = Rsub.apply(a, b, dtype=_check_alpha(a, b, alpha).np, alpha=alpha,
+                        node_name="RsubBackward1" if number_other else "RsubBackward0")
+    if number_other and result.grad_fn is not None:
+        result.grad_fn.listed_inputs = (True, False)
+    return result
+
+
+def _rsub_signature_error(*given: Any) -> TypeError:
+    names = ", ".join("Tensor" if isinstance(v, Tensor) else type(v).__name__ for v in given)
+    return TypeError(f"rsub() received an invalid combination of arguments - got ({names}), but expected one of:\n"
+                     " * (Tensor input, Tensor other, *, Number alpha = 1)\n"
+                     " * (Tensor input, Number other, Number alpha = 1)\n")
 
 
 def _subtraction_operands(function: str, first: Any, second: Any) -> tuple[Tensor, Tensor]:
