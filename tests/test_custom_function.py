@@ -579,3 +579,99 @@ def test_same_helper_sees_a_difference():
              if lib is mt else [0.0])
     with pytest.raises(AssertionError):
         assert_same(mt.tensor([1.0]), torch.tensor([2.0]))
+
+
+# ====================================================================== when no gradient reaches a node
+# PyTorch wakes a node even when every gradient sent to it is undefined (a backward returned None there, or
+# a pre-hook dropped it): tensor hooks see None, a custom backward runs on zeros (or None without
+# materializing), a built-in node passes None on. Each scenario logs what it saw, in order.
+
+def none_logging_functions(lib, log):
+    def shown(g):
+        return None if g is None else g.tolist()
+
+    class Drop(lib.autograd.Function):  # its backward gives no gradient
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, grad):
+            return None
+
+    class PlusOne(lib.autograd.Function):  # d/dx is "grad + 1": visible when it runs on zeros
+        @staticmethod
+        def forward(ctx, x, materialize=True):
+            ctx.set_materialize_grads(materialize)
+            return x.clone()
+
+        @staticmethod
+        def backward(ctx, grad):
+            log.append(("PlusOne.backward", shown(grad)))
+            return (None if grad is None else grad + 1), None
+    return Drop, PlusOne, lambda name: (lambda g: log.append((name, shown(g))))
+
+
+def none_scenario(kind, lib):
+    log = []
+    Drop, PlusOne, logger = none_logging_functions(lib, log)
+    x = lib.tensor([1., 2.], requires_grad=True)
+    x.register_hook(logger("hook on x"))
+    if kind == "custom below a dropped gradient":
+        y = PlusOne.apply(x)
+        y.register_hook(logger("hook on y"))
+        Drop.apply(y).sum().backward()
+    elif kind == "through a built-in node":
+        y = PlusOne.apply(x).exp()
+        y.register_hook(logger("hook on y"))
+        Drop.apply(y).sum().backward()
+    elif kind == "not materialized":
+        Drop.apply(PlusOne.apply(x, False)).sum().backward()
+    elif kind == "pre-hook drops it":
+        y = PlusOne.apply(x)
+        y.retain_grad()
+        y.grad_fn.register_prehook(lambda grads: (None,))
+        y.sum().backward()
+        log.append(("y.grad", y.grad.tolist()))
+    elif kind == "built-in only":
+        z = x.exp()
+        z.retain_grad()
+        Drop.apply(z).sum().backward()
+        log.append(("z.grad", z.grad))
+    elif kind == "beside a real gradient":
+        (Drop.apply(PlusOne.apply(x)) + x).sum().backward()
+    elif kind == "unused output's hook":
+        a, b = two_outputs_function(lib).apply(x, lib.tensor([1., 1.]))
+        a.register_hook(logger("hook on a"))
+        b.register_hook(logger("hook on b"))
+        b.retain_grad()
+        a.sum().backward()
+        log.append(("b.grad", b.grad))
+    log.append(("x.grad", None if x.grad is None else x.grad.tolist()))
+    return log
+
+
+@pytest.mark.parametrize("kind", ["custom below a dropped gradient", "through a built-in node", "not materialized",
+                                  "pre-hook drops it", "built-in only", "beside a real gradient",
+                                  "unused output's hook"])
+def test_a_node_no_gradient_reaches_still_runs(kind):
+    assert none_scenario(kind, mt) == none_scenario(kind, torch)
+
+
+def test_a_hook_given_none_may_not_return_a_gradient():
+    def run(lib):
+        Drop, _, _ = none_logging_functions(lib, [])
+        x = lib.tensor([1., 2.], requires_grad=True)
+        y = x.exp()
+        y.register_hook(lambda g: lib.ones(2))
+        Drop.apply(y).sum().backward()
+    assert_same_error(lambda: run(mt), lambda: run(torch))
+
+
+@pytest.mark.parametrize("allow_unused", [False, True])
+def test_grad_of_a_tensor_only_none_reached(allow_unused):
+    def run(lib):
+        Drop, _, _ = none_logging_functions(lib, [])
+        x, w = lib.tensor([1., 2.], requires_grad=True), lib.tensor([1., 2.], requires_grad=True)
+        return lib.autograd.grad(Drop.apply(x * w).sum(), [w, x], allow_unused=allow_unused)
+    check_both(run)

@@ -102,14 +102,14 @@ def grad(outputs: "Tensor | Sequence[Tensor]", inputs: "Tensor | Sequence[Tensor
     retain = create_graph if retain_graph is None else retain_graph
     found = run_backward(roots, grads, retain_graph=retain, create_graph=create_graph, capture=targets)
     result = []
-    for t in targets:
+    for index, t in enumerate(targets):
         g = found.get(id(t))
         if g is None:
             if materialize_grads:
                 g = zeros_like(t)
             elif not (allow_unused or materialize_grads):
-                raise RuntimeError("One of the differentiated Tensors appears to not have been used in the graph. "
-                                   "Set allow_unused=True if this is the desired behavior.")
+                raise RuntimeError(f"The differentiated Tensor at index {index} appears to not have been used in the "
+                                   "graph. Set allow_unused=True if this is the desired behavior.")
         elif not create_graph:
             g = g.detach()
         result.append(g)

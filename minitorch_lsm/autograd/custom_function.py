@@ -131,6 +131,7 @@ class CustomFunctionNode(Function):
     _non_differentiable: tuple[Tensor, ...]
     _materialize: bool
     _output_meta: tuple[Any, ...]  # per output: (shape, dtype, device) of a tensor, None for anything else
+    runs_without_gradients = True  # MyFn.backward gets zeros (or None) when no gradient came, as in PyTorch
 
     def _begin(self, args: tuple[Any, ...], recording: bool) -> None:
         self._arg_is_tensor = tuple(isinstance(a, Tensor) for a in args)
@@ -231,7 +232,7 @@ class CustomFunctionNode(Function):
     # -------------------------------------------------------------- what the engine calls
     def backward(self, grad: Any) -> tuple[Tensor | None, ...]:
         """The gradients of the tensor arguments: ``MyFn.backward(ctx, *grads)``, checked."""
-        grads = grad if self.num_outputs > 1 else (grad,)
+        grads = (grad,) if self.num_outputs == 1 else grad or (None,) * self.num_outputs
         if self._materialize:
             from .._creation import zeros  # (a module above autograd's)
             grads = tuple(zeros(meta[0], dtype=meta[1], device=meta[2]) if g is None and meta else g

@@ -13,6 +13,9 @@ For each node the engine:
    dtype - and adds it to that input's buffer (or, for a leaf, to the leaf's pending gradient),
 5. frees the node's saved tensors unless ``retain_graph``.
 
+A backward may give None for an input (no gradient there). As in PyTorch, that still reaches the node:
+its tensor hooks see None, a custom Function's backward runs on zeros, a built-in node passes None on.
+
 At the end each leaf's gradient goes into ``.grad`` as PyTorch's AccumulateGrad does it: the first
 time, the gradient itself if it owns its memory and nothing else refers to it, else a copy (so
 ``.grad`` can always be changed in place, e.g. clipped); after that, added in place into ``.grad``.
@@ -91,11 +94,14 @@ def _hook_name(hook: Any) -> str:
     return getattr(hook, "__name__", "<unknown>")
 
 
-def _hook_result(hook: Any, grad: "Tensor", result: Any) -> "Tensor":
+def _hook_result(hook: Any, grad: "Tensor | None", result: Any) -> "Tensor | None":
     """The gradient after a tensor hook: ``grad`` if it returned None, else what it returned, which must
-    have ``grad``'s dtype, device and shape (PyTorch's errors otherwise)."""
+    have ``grad``'s dtype, device and shape (PyTorch's errors otherwise). A hook given None (no gradient
+    reached the tensor) may only return None."""
     if result is None:
         return grad
+    if grad is None:
+        raise RuntimeError("can't replace a None gradient with a non-None value")
     if not isinstance(result, Tensor):
         raise TypeError(f"expected Variable, but hook returned '{type(result).__name__}'")
     if result.dtype is not grad.dtype or result.device != grad.device:
@@ -116,12 +122,8 @@ def _pre_hook_results(hook: Any, grads: tuple["Tensor | None", ...], returned: A
     if len(returned) != len(grads):
         raise RuntimeError(f"hook '{_hook_name(hook)}' has returned an incorrect number of values "
                            f"(got {len(returned)}, but expected {len(grads)})")
-    results = []
-    for grad, replacement in zip(grads, returned):
-        if grad is None and replacement is not None:
-            raise RuntimeError("can't replace a None gradient with a non-None value")
-        results.append(None if replacement is None else _hook_result(hook, grad, replacement))
-    return tuple(results)
+    return tuple(None if replacement is None else _hook_result(hook, grad, replacement)
+                 for grad, replacement in zip(grads, returned))
 
 
 def _owns_memory(array: Any) -> bool:
@@ -251,32 +253,40 @@ def run_backward(roots: Sequence["Tensor"], root_grads: Sequence["Tensor | None"
         sums[id(out)] = weakref.ref(out)
         return out
 
-    def send(edge: Any, grad: Tensor) -> None:
+    def send(edge: Any, grad: Tensor | None) -> None:
+        """Add ``grad`` to what ``edge`` has received. None (a backward gave no gradient there) still wakes
+        the node, as in PyTorch: a custom Function's backward then runs on zeros."""
         if to_run is not None and not (id(edge) in wanted_leaves if isinstance(edge, Tensor)
                                        else edge_node(edge) in to_run or edge in wanted_nodes):
             return                                         # capturing, and nothing asked for lies that way
         if isinstance(edge, Tensor):                       # a leaf: its gradient waits until the end
             prior = leaf_grads.get(id(edge))
-            leaf_grads[id(edge)] = (edge, grad if prior is None else total(prior[1], grad))
+            if prior is None or prior[1] is None:
+                leaf_grads[id(edge)] = (edge, grad)
+            elif grad is not None:
+                leaf_grads[id(edge)] = (edge, total(prior[1], grad))
         elif type(edge) is tuple:                          # output k of a node with several: one slot each
             node, k = edge
             slots = node_grads.get(node)
             if slots is None:
                 slots = node_grads[node] = [None] * node.num_outputs
                 heapq.heappush(heap, (-node.sequence_nr, id(node), node))
-            slots[k] = grad if slots[k] is None else total(slots[k], grad)
+            slots[k] = grad if slots[k] is None else slots[k] if grad is None else total(slots[k], grad)
         elif edge in node_grads:
-            node_grads[edge] = total(node_grads[edge], grad)
+            prior = node_grads[edge]
+            node_grads[edge] = grad if prior is None else prior if grad is None else total(prior, grad)
         else:
             node_grads[edge] = grad
             heapq.heappush(heap, (-edge.sequence_nr, id(edge), edge))
 
-    def after_tensor_hooks(hooks: list[Any] | None, retain_grad_store: Any, grad: Tensor) -> Tensor:
-        """A node output's gradient after the output tensor's hooks, then retain_grad's store (PyTorch's order)."""
+    def after_tensor_hooks(hooks: list[Any] | None, retain_grad_store: Any, grad: Tensor | None) -> Tensor | None:
+        """A gradient after the tensor's hooks (which see None where no gradient came), then retain_grad's
+        store (PyTorch's order)."""
         for hook in hooks or ():
-            seen_outside.add(id(grad._data))
+            if grad is not None:
+                seen_outside.add(id(grad._data))
             grad = _hook_result(hook, grad, hook(grad))
-        if retain_grad_store is not None:
+        if retain_grad_store is not None and grad is not None:
             retain_grad_store(grad)
         return grad
 
@@ -292,8 +302,7 @@ def run_backward(roots: Sequence["Tensor"], root_grads: Sequence["Tensor | None"
         per_output = node._output_hooks or {}
         for g in slots:
             sums.pop(id(g), None)  # (handed out from here on)
-        grads = tuple(None if g is None else after_tensor_hooks(*per_output.get(k, (None, None)), g)
-                      for k, g in enumerate(slots))
+        grads = tuple(after_tensor_hooks(*per_output.get(k, (None, None)), g) for k, g in enumerate(slots))
         grads = after_pre_hooks(node, grads)
         for k, g in enumerate(grads):
             if g is not None and (node, k) in wanted_nodes:
@@ -323,17 +332,23 @@ def run_backward(roots: Sequence["Tensor"], root_grads: Sequence["Tensor | None"
                         grad = after_pre_hooks(node, (grad,))[0]
                     if grad is not None and node in wanted_nodes:
                         captured[wanted_nodes[node]] = grad
-                if grad is None:  # a pre-hook dropped it: nothing flows on from this node
+                if to_run is not None and node not in to_run:
+                    continue  # captured, and nothing else asked for lies beyond: not run, not freed
+                if grad is None and not node.runs_without_gradients:  # none came, or a pre-hook dropped it:
+                    for edge in node.next_edges:                       # a built-in backward would give
+                        if edge is not None:                           # None for every input
+                            send(edge, None)
                     if not retain_graph:
                         node.release()
                     continue
-                if to_run is not None and node not in to_run:
-                    continue  # captured, and nothing else asked for lies beyond: not run, not freed
                 input_grads = run_checked(node, grad) if anomaly else node.backward(grad)
                 if not isinstance(input_grads, tuple):
                     input_grads = (input_grads,)
                 for edge, (shape, dtype), input_grad in zip(node.next_edges, node.input_meta, input_grads):
-                    if edge is None or input_grad is None:
+                    if edge is None:
+                        continue
+                    if input_grad is None:
+                        send(edge, None)
                         continue
                     if input_grad._data.shape != shape or input_grad.dtype is not dtype:  # (most fit already)
                         input_grad = fit_to_input(input_grad, shape, dtype)
@@ -343,10 +358,13 @@ def run_backward(roots: Sequence["Tensor"], root_grads: Sequence["Tensor | None"
             input_grads = input_grad = None  # (their references would count as holders)
             for leaf, grad in leaf_grads.values():             # a leaf's hooks see its whole gradient, once
                 for hook in leaf._hooks or ():
-                    seen_outside.add(id(grad._data))
+                    if grad is not None:
+                        seen_outside.add(id(grad._data))
                     grad = _hook_result(hook, grad, hook(grad))
                 leaf_grads[id(leaf)] = (leaf, grad)
             for leaf_id, (leaf, grad) in leaf_grads.items():
+                if grad is None:
+                    continue
                 if capturing:
                     if leaf_id in wanted_leaves:
                         captured[leaf_id] = grad

@@ -96,6 +96,9 @@ class Function:
     differentiable: ClassVar[bool] = True
     changes_device: ClassVar[bool] = False
     node_name: ClassVar[str | None] = None
+    # whether backward runs when no gradient reached the node (PyTorch calls every node; a built-in
+    # one then returns None for every input, so the engine passes None on without calling it)
+    runs_without_gradients: ClassVar[bool] = False
 
     sequence_nr: int
     next_edges: tuple[Any, ...]
