@@ -195,8 +195,8 @@ class Tensor(TensorConversionsMixin):
     def grad(self) -> "Tensor | None":
         """The gradient that backward accumulated into this leaf (or a ``retain_grad()`` non-leaf), else None.
 
-        Each backward adds to it: ``x.grad += d(output)/dx``. Reading it on another non-leaf warns, as in
-        PyTorch: backward never fills it there. Assigning checks the value has the tensor's shape, dtype and device.
+        Each backward adds to it: ``x.grad += d(output)/dx``. Reading it (still None) on another non-leaf
+        warns, as in PyTorch: only ``backward(inputs=[it])`` fills it there. Assigning checks the value has the tensor's shape, dtype and device.
 
         Examples:
             >>> import minitorch_lsm as torch
@@ -205,7 +205,7 @@ class Tensor(TensorConversionsMixin):
             >>> x.grad
             tensor([2., 4.])
         """
-        if self._grad_fn is not None and not self._retains_grad:
+        if self._grad is None and self._grad_fn is not None and not self._retains_grad:
             warnings.warn(NON_LEAF_GRAD_WARNING, UserWarning, stacklevel=2)
         return self._grad
 

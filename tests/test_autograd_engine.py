@@ -586,6 +586,38 @@ def test_backward_inputs_argument() -> None:
     assert_same(results[0][1], results[1][1], check_requires_grad=False)
 
 
+def _non_leaf_inputs(lib) -> list:
+    """backward(inputs=[y]) for a non-leaf y fills y.grad once, whether or not y retains its gradient (whose
+    store would add it a second time), after y's hooks; reading y.grad then does not warn."""
+    seen = []
+    for retains in (False, True):
+        x = leaf(lib, [1.0, 2.0])
+        y = x * 3
+        if retains:
+            y.retain_grad()
+        z = (y * y).sum()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            z.backward(inputs=[y], retain_graph=True)
+            seen.append((retains, y.grad.tolist(), x.grad, len(caught)))
+        z.backward(inputs=[y, x], retain_graph=True)
+        y.register_hook(lambda g: g * 10)
+        z.backward(inputs=[y], retain_graph=True)
+        seen.append((y.grad.tolist(), x.grad.tolist()))
+    return seen
+
+
+def test_backward_inputs_may_be_non_leaves() -> None:
+    assert _non_leaf_inputs(mt) == _non_leaf_inputs(torch)
+
+
+@pytest.mark.parametrize("lib", [mt, torch], ids=["minitorch_lsm", "torch"])
+def test_reading_a_non_leafs_empty_grad_warns(lib) -> None:
+    y = leaf(lib, [1.0]) * 2
+    with pytest.warns(UserWarning, match="is not a leaf Tensor is being accessed"):
+        assert y.grad is None
+
+
 # ---------------------------------------------------------------------- broadcasting and dtype of gradients
 @pytest.mark.parametrize("device", DEVICES)
 def test_gradient_is_reduced_to_the_broadcast_input_shape(device: str) -> None:

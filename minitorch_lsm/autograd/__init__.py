@@ -71,8 +71,8 @@ def backward(tensors: "Tensor | Sequence[Tensor]", grad_tensors: Any = None, ret
     try:
         for t in targets:
             g = found.get(id(t))
-            if g is not None:  # a captured gradient may be shared with the graph: never exclusive
-                accumulate_grad(t, g, create_graph=create_graph, exclusive=False)
+            if g is not None and not (t._retains_grad and t._grad_fn is not None):  # (retain_grad stored it)
+                accumulate_grad(t, g, create_graph=create_graph, exclusive=False)  # g may be in the graph
     finally:
         _state.grad_enabled = previous
 

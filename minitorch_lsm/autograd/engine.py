@@ -158,7 +158,7 @@ def accumulate_grad(leaf: "Tensor", grad: "Tensor", *, create_graph: bool, exclu
         >>> w.grad
         tensor([2., 3.])
     """
-    old = leaf.grad
+    old = leaf._grad  # (not .grad: a non-leaf of backward(inputs=) would warn)
     if old is None:
         if create_graph:
             leaf.grad = grad.clone()  # type: ignore[attr-defined]
