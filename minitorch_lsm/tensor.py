@@ -153,7 +153,8 @@ class Tensor(TensorConversionsMixin):
         """Whether autograd records ops on this tensor: set on a leaf, and true for the result of any
         recorded op (grad mode on) with an input that requires grad.
 
-        Only floating point tensors can require grad; only a leaf's flag can be assigned.
+        Only floating point tensors can require grad; only a leaf's flag can be assigned. (A view made
+        under ``no_grad`` of a base that requires grad says True too, as in PyTorch; see ``ViewInfo``.)
 
         Examples:
             >>> import minitorch_lsm as torch
@@ -161,10 +162,7 @@ class Tensor(TensorConversionsMixin):
             >>> x.requires_grad, (x * 2).requires_grad, x.detach().requires_grad
             (True, True, False)
         """
-        view = self._view
-        if view is not None and view.version != self._version_cell[0]:
-            view.refresh(self)
-        return self._requires_grad
+        return self._requires_grad if self._view is None else self._view.requires_grad_of(self)
 
     @requires_grad.setter
     def requires_grad(self, value: bool) -> None:

@@ -587,8 +587,8 @@ def test_backward_inputs_argument() -> None:
 
 
 def _non_leaf_inputs(lib) -> list:
-    """backward(inputs=[y]) for a non-leaf y fills y.grad once, whether or not y retains its gradient (whose
-    store would add it a second time), after y's hooks; reading y.grad then does not warn."""
+    """backward(inputs=[y]) for a non-leaf y makes y retain its gradient (as PyTorch does) and fills y.grad
+    once, after y's hooks, whether or not y retained it before; reading y.grad then does not warn."""
     seen = []
     for retains in (False, True):
         x = leaf(lib, [1.0, 2.0])
@@ -599,7 +599,7 @@ def _non_leaf_inputs(lib) -> list:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             z.backward(inputs=[y], retain_graph=True)
-            seen.append((retains, y.grad.tolist(), x.grad, len(caught)))
+            seen.append((retains, y.grad.tolist(), x.grad, len(caught), y.retains_grad))
         z.backward(inputs=[y, x], retain_graph=True)
         y.register_hook(lambda g: g * 10)
         z.backward(inputs=[y], retain_graph=True)

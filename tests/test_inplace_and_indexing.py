@@ -293,6 +293,21 @@ def test_inplace_with_grad_on_a_view_made_under_no_grad_raises_torchs_error() ->
         assert_same_error(lambda: run(mt, base_requires_grad), lambda: run(torch, base_requires_grad))
 
 
+@pytest.mark.parametrize("base", ["leaf", "non-leaf", "detached"])
+def test_a_view_made_under_no_grad_says_it_requires_grad_as_its_base_does(base: str) -> None:
+    """PyTorch's quirk: the flag follows the base, though no gradient reaches either through the view; an
+    in-place change of it with only a number, with grad mode on, is then refused (even of a leaf's view)."""
+    def run(lib):
+        x = leaf(lib, [1.0, 2.0, 3.0])
+        b = {"leaf": x, "non-leaf": x * 1, "detached": x.detach()}[base]
+        with lib.no_grad():
+            view = b[:2]
+        seen = (view.requires_grad, view.grad_fn, view.is_leaf)
+        view.mul_(2)
+        return seen, b
+    check_both(run)
+
+
 def test_inplace_under_no_grad_on_a_view_made_under_no_grad_is_fine() -> None:
     results = []
     for lib in (mt, torch):

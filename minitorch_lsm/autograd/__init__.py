@@ -66,13 +66,16 @@ def backward(tensors: "Tensor | Sequence[Tensor]", grad_tensors: Any = None, ret
     targets = _as_sequence(inputs)
     if not targets:
         raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
+    for t in targets:
+        if t.grad_fn is not None:
+            t.retain_grad()  # as PyTorch: a non-leaf input's gradient goes into .grad through retain_grad
     found = run_backward(roots, grads, retain_graph=retain, create_graph=create_graph, capture=targets)
     previous, _state.grad_enabled = _state.grad_enabled, create_graph
     try:
         for t in targets:
             g = found.get(id(t))
-            if g is not None and not (t._retains_grad and t._grad_fn is not None):  # (retain_grad stored it)
-                accumulate_grad(t, g, create_graph=create_graph, exclusive=False)  # g may be in the graph
+            if g is not None and t.grad_fn is None:  # a captured gradient may be in the graph: never exclusive
+                accumulate_grad(t, g, create_graph=create_graph, exclusive=False)
     finally:
         _state.grad_enabled = previous
 

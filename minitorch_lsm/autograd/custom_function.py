@@ -43,6 +43,7 @@ from .. import _device
 from ..tensor import Tensor
 from .function import FREED_MESSAGE, INFERENCE_SAVED_MESSAGE, Function, _raise_modified
 from .grad_mode import _state, no_grad
+from .views import IN_CUSTOM_FUNCTION, IN_MULTI_OUTPUT_FUNCTION
 
 __all__ = ["CustomFunctionNode", "make_torch_style", "once_differentiable"]
 
@@ -196,13 +197,15 @@ class CustomFunctionNode(Function):
         if not dirty <= {id(o) for o in outputs}:
             raise RuntimeError(DIRTY_NOT_RETURNED)
         arguments = {id(t) for t in tensors}
-        outputs = tuple(_alias(o) if id(o) in arguments and id(o) not in dirty else o for o in outputs)
+        as_is = _view_of_all if _state.grad_enabled else _alias  # (torch: no view under no_grad)
+        outputs = tuple(as_is(o) if id(o) in arguments and id(o) not in dirty else o for o in outputs)
         if not recording:
             for t in self._dirty:
                 t._bump_version()  # (as PyTorch: once more for being marked dirty)
             return outputs
         self.num_outputs = len(outputs)
         non_differentiable = {id(t) for t in self._non_differentiable}
+        made_in = IN_MULTI_OUTPUT_FUNCTION if sum(isinstance(o, Tensor) for o in outputs) > 1 else IN_CUSTOM_FUNCTION
         for k, out in enumerate(outputs):
             if not isinstance(out, Tensor):
                 continue
@@ -212,6 +215,8 @@ class CustomFunctionNode(Function):
                 _rebase_dirty(self, out, output_nr, differentiable)
             elif differentiable:
                 out._set_history(self, True, output_nr)
+                if out._view is not None:  # its history is this node, which no view replay may replace
+                    out._view.made_in = made_in
         self._output_meta = tuple((o._data.shape, o.dtype, o.device) if isinstance(o, Tensor) else None
                                   for o in outputs)
         if self._to_save is not None:
@@ -267,6 +272,14 @@ class CustomFunctionNode(Function):
 
     def __repr__(self) -> str:
         return f"<{Function.__module__}.{self.name()} object at {id(self):#x}>"
+
+
+def _view_of_all(t: Tensor) -> Tensor:
+    """What ``apply`` returns for an argument forward returned as it is: a view of all of it, made in no_grad
+    mode (PyTorch's view_as of itself)."""
+    from ..ops.shape import View  # (a module above autograd's)
+    with no_grad():
+        return View.apply(t, shape=tuple(t.shape))
 
 
 def _alias(t: Tensor) -> Tensor:

@@ -31,7 +31,7 @@ import numpy as np
 
 from .. import _device, _dtype
 from ..autograd.function import Function
-from ..autograd.views import ViewInfo, replay_view
+from ..autograd.views import IN_GRAD_MODE, IN_NO_GRAD, ViewInfo, forbidden_view_change, replay_view
 from ..autograd.grad_mode import _state
 from ..tensor import Tensor
 from . import elementwise as ew
@@ -104,8 +104,10 @@ def _check_may_record(self: Tensor, view: ViewInfo | None) -> None:
         if self.requires_grad and self.grad_fn is None:
             raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
         return
-    if view.in_no_grad:
+    if view.made_in is IN_NO_GRAD:
         raise RuntimeError(NO_GRAD_VIEW_MESSAGE)
+    if view.made_in is not IN_GRAD_MODE:  # made in a custom Function
+        raise RuntimeError(forbidden_view_change(self, "is being modified inplace"))
     if self.requires_grad and view.base.grad_fn is None:  # the base is a leaf, needing grad or not
         raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
 
