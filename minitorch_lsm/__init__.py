@@ -14,6 +14,7 @@ from __future__ import annotations
 from . import autograd, cuda, linalg, nn, optim, utils
 from ._creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, ones,
                         ones_like, tensor, zeros, zeros_like)
+from . import _tensor_new  # noqa: F401  (Tensor.new_zeros and its kin)
 from ._device import device
 from ._dtype import (bool, double, dtype, finfo, float, float16, float32, float64, get_default_dtype, half, iinfo, int,
                      int8, int16, int32, int64, long, promote_types, result_type, set_default_dtype, short, uint8)
