@@ -625,3 +625,19 @@ def test_negative_and_clip_in_place_methods(name, args):
         assert getattr(x, name)(*args) is x
         results.append(x.numpy().copy())
     np.testing.assert_array_equal(*results)
+
+
+@pytest.mark.parametrize("statement", [
+    "x[1:].add_(x[:-1])", "x[:3].copy_(x[2:])", "x[1:].clamp_(x[:-1])", "x.view(5, 1)[1:].copy_(x.view(5, 1)[:-1])",
+    "x[1:] = x[:-1]", "x[0:2] = x[3:]", "x.view(1, 5).copy_(x)", "x[:4].view(2, 2).t().add_(x[:4].view(2, 2))",
+    "x[:2].copy_(x[1:2].expand(2))", "x.add_(x)", "x.add_(x.view(5))", "x[1:3].sub_(x[1:3])",
+    "x[:4].view(2, 2).div_(x[:2])", "x[::2].mul_(x[:3])",
+])
+def test_an_operand_partly_overlapping_the_destination_raises_as_in_torch(statement: str) -> None:
+    """Both dense and their memory meets, but not as the same elements: PyTorch refuses (the result would
+    depend on the order of the writes); not dense (a step, an expanded dim): PyTorch does not check."""
+    def run(lib):
+        x = lib.arange(5.0)
+        exec(statement)
+        return x
+    check_both(run)

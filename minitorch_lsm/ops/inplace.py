@@ -64,6 +64,11 @@ def modify(self: Tensor, compute: Callable[[Tensor], Tensor], others: tuple[Any,
         raise RuntimeError(
             "Inplace update to inference tensor outside InferenceMode is not allowed.You can make a clone to get a "
             "normal tensor before doing inplace update.See https://github.com/pytorch/rfcs/pull/17 for more details.")
+    for other in others:
+        if isinstance(other, Tensor) and _overlap_partly(self._data, other._data):
+            raise RuntimeError("unsupported operation: some elements of the input tensor and the written-to tensor "
+                               "refer to a single memory location. Please clone() the tensor before performing the "
+                               "operation.")
     recording = _state.grad_enabled and not _state.inference and (self.requires_grad or any(
         isinstance(o, Tensor) and o.requires_grad for o in others))
     view = self._view if recording else None
@@ -96,6 +101,27 @@ def modify(self: Tensor, compute: Callable[[Tensor], Tensor], others: tuple[Any,
         self._set_history(result.grad_fn, result.requires_grad)
     self._bump_version()  # moves the shared counter on: every view of the memory redoes its grad_fn
     return self
+
+
+def _dense_range(a: Any) -> tuple[int, int] | None:
+    """The bytes ``[start, end)`` that ``a``'s elements fill exactly (in any order of strides), or None
+    when they leave gaps or repeat (a slice with a step, an expanded dim) or there are none."""
+    if a.size == 0:
+        return None
+    start = a.ctypes.data if isinstance(a, np.ndarray) else a.data.ptr
+    low = sum(s * (n - 1) for s, n in zip(a.strides, a.shape) if s < 0)
+    high = sum(s * (n - 1) for s, n in zip(a.strides, a.shape) if s > 0) + a.itemsize
+    return (start + low, start + high) if high - low == a.nbytes else None
+
+
+def _overlap_partly(a: Any, b: Any) -> bool:
+    """PyTorch's partial-overlap check of an in-place op's destination and operand: both dense, their
+    memory ranges meet but are not the same range with the same strides (``x[1:].copy_(x[:-1])``,
+    ``x.t().add_(x)``). Where either is not dense PyTorch does not decide, and neither do we."""
+    if a is b or not _device.xp_of(_device.array_device(a)).may_share_memory(a, b):
+        return False
+    ranges = _dense_range(a), _dense_range(b)
+    return None not in ranges and (ranges[0] != ranges[1] or a.strides != b.strides)
 
 
 def _check_may_record(self: Tensor, view: ViewInfo | None) -> None:
