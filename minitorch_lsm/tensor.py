@@ -238,7 +238,15 @@ class Tensor(TensorConversionsMixin):
         self._grad_fn, self._view, self._output_nr = node, None, None
 
     def _set_history(self, node: Any, requires_grad: bool, output_nr: int | None = None) -> None:
-        """Internal: make ``node`` (output ``output_nr`` of it, for a node with several) this tensor's history."""
+        """Internal: make ``node`` (output ``output_nr`` of it, for a node with several) this tensor's history.
+        As in PyTorch, ``retain_grad()`` moves along to it (an in-place change: ``.grad`` is the new value's
+        gradient); hooks stay with the node they were registered on."""
+        if self._retains_grad and node is not self._grad_fn:
+            from .autograd.hooks import weak_grad_setter
+            if self._grad_fn is not None:
+                self._grad_fn._set_retain_grad_hook(None, self._output_nr)
+            if node is not None:
+                node._set_retain_grad_hook(weak_grad_setter(self), output_nr)
         self._grad_fn, self._requires_grad, self._output_nr = node, requires_grad, output_nr
 
     @property

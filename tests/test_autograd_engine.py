@@ -607,6 +607,44 @@ def _non_leaf_inputs(lib) -> list:
     return seen
 
 
+def _retained_after_in_place_changes(lib) -> list:
+    """retain_grad() follows the tensor to the history an in-place change gives it (of the tensor, of its base
+    for a view, of a view for its base): .grad is the new value's gradient. Hooks stay where they were."""
+    seen = []
+    x = leaf(lib, [1.0, -2.0])
+    y = x * 2
+    y.retain_grad()
+    y.register_hook(lambda g: seen.append(("hook before", g.tolist())))
+    y.mul_(3)
+    y.register_hook(lambda g: seen.append(("hook after", g.tolist())))
+    (y * y).sum().backward()
+    seen.append(("y", y.grad.tolist(), x.grad.tolist()))
+    x = leaf(lib, [1.0, 2.0, 3.0])
+    b = x * 1
+    v = b[:2]
+    v.retain_grad()
+    b.mul_(2)
+    (v * v).sum().backward()
+    seen.append(("view of a changed base", v.grad.tolist()))
+    x = leaf(lib, [1.0, 2.0, 3.0])
+    b = x * 1
+    b.retain_grad()
+    b[:2].mul_(2)
+    (b * b).sum().backward()
+    seen.append(("base of a changed view", b.grad.tolist()))
+    x = leaf(lib, [1.0, -2.0])
+    h = x * 1
+    h.retain_grad()
+    lib.nn.functional.relu(h, inplace=True)
+    (h * 3).sum().backward()
+    seen.append(("relu inplace", h.grad.tolist(), x.grad.tolist()))
+    return seen
+
+
+def test_retain_grad_follows_in_place_changes() -> None:
+    assert _retained_after_in_place_changes(mt) == _retained_after_in_place_changes(torch)
+
+
 def test_backward_inputs_may_be_non_leaves() -> None:
     assert _non_leaf_inputs(mt) == _non_leaf_inputs(torch)
 
