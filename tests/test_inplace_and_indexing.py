@@ -641,3 +641,19 @@ def test_an_operand_partly_overlapping_the_destination_raises_as_in_torch(statem
         exec(statement)
         return x
     check_both(run)
+
+
+@pytest.mark.parametrize("statements", [
+    "y.relu_(); y.mul_(2)", "y.exp_(); y.add_(1)", "y.sqrt_(); y[0:1].mul_(2)", "y.sigmoid_(); z = y * 1; y.mul_(2)",
+    "y.tanh_(); y.tanh_()", "y[1:].exp_(); y.mul_(2)", "y.relu_()", "y[1:].exp_()", "y.exp_(); y = y * 2",
+])
+def test_a_second_change_of_what_an_in_place_node_keeps_is_noticed(statements: str) -> None:
+    """relu_, exp_, sqrt_, sigmoid_ and tanh_ keep their result for backward: changing the tensor again
+    before backward makes backward raise PyTorch's error (message and versions); else the gradients match."""
+    def run(lib):
+        x = leaf(lib, [1.0, 2.0, 0.5])
+        y = x * 1
+        exec(statements)
+        (y * lib.tensor([1.0, 2.0, 3.0])).sum().backward()
+        return x.grad
+    check_both(run)

@@ -100,6 +100,10 @@ def modify(self: Tensor, compute: Callable[[Tensor], Tensor], others: tuple[Any,
     elif recording:
         self._set_history(result.grad_fn, result.requires_grad)
     self._bump_version()  # moves the shared counter on: every view of the memory redoes its grad_fn
+    node = result._grad_fn
+    if recording and node is not None and node._saved_output is not None and node._saved_output[0] is result._data:
+        # a node that keeps its output (relu_, exp_) keeps self now, so a later change of self is noticed
+        node._saved_output = (self._data, self._version_cell, self._version_cell[0])
     return self
 
 
