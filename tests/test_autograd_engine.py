@@ -14,7 +14,7 @@ import pytest
 import torch
 
 import minitorch_lsm as mt
-from helpers import DEVICES, assert_same, assert_same_error, outcome, to_torch
+from helpers import DEVICES, assert_same, assert_same_error, check_both, outcome, to_torch
 
 LIBS = pytest.mark.parametrize("lib", [mt, torch], ids=["minitorch", "torch"])
 
@@ -1017,3 +1017,30 @@ def _random_views_program(lib, seed: int, mode: str) -> list:
 def test_capturing_through_views_changed_in_place_matches_torch(mode: str) -> None:
     for seed in range(60):
         assert _random_views_program(mt, seed, mode) == _random_views_program(torch, seed, mode), seed
+
+
+GRAD_CALLS = [
+    "lib.autograd.grad(y(), [])", "lib.autograd.grad(y(), w)", "lib.autograd.grad(y(), [x, w])",
+    "lib.autograd.grad(y(), w, materialize_grads=True)", "lib.autograd.grad(y(), w, allow_unused=False, materialize_grads=True)",
+    "lib.autograd.grad(y(), x.detach())", "lib.autograd.grad([y(), y()], x, grad_outputs=[None])",
+    "lib.autograd.grad(y(), x, grad_outputs=lib.ones(3))",
+    # is_grads_batched: one vector-Jacobian product per entry of grad_outputs' first dim
+    "lib.autograd.grad(x * x, x, lib.eye(2), is_grads_batched=True)",
+    "lib.autograd.grad([x * x, w * 2], [x, w], [lib.eye(2), lib.ones(2, 1)], is_grads_batched=True)",
+    "lib.autograd.grad((x.exp() * x).sum(), x, lib.tensor([1., 2., 3.]), is_grads_batched=True)",
+    "lib.autograd.grad(y(), x, is_grads_batched=True)", "lib.autograd.grad(x * x, x, lib.ones(2), is_grads_batched=True)",
+    "lib.autograd.grad(x * x, [x, w], lib.eye(2), is_grads_batched=True, allow_unused=True)",
+    "lib.autograd.grad(x * x, [x, w], lib.eye(2), is_grads_batched=True, materialize_grads=True)",
+    "lib.autograd.grad(x * x, [x, w], lib.eye(2), is_grads_batched=True)",
+    "lib.autograd.grad(x * x, x, lib.eye(2)[:1], is_grads_batched=True, create_graph=True)[0].requires_grad",
+    "(lambda z: (lib.autograd.grad(z, x, lib.eye(2), is_grads_batched=True), lib.autograd.grad(z.sum(), x)))(x * x)",
+]
+
+
+@pytest.mark.parametrize("call", GRAD_CALLS)
+def test_autograd_grad_arguments_as_torch(call: str) -> None:
+    def run(lib):
+        x, w = leaf(lib, [1.0, 2.0]), leaf(lib, [3.0])
+        y = lambda: (x * x).sum()  # noqa: E731
+        return eval(call)
+    check_both(run)

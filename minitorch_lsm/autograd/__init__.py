@@ -19,7 +19,7 @@ from .grad_mode import _state, enable_grad, inference_mode, is_grad_enabled, no_
 from .gradcheck import gradcheck, gradgradcheck
 from .tape import Tape, tape
 
-from ..tensor import Tensor  # loaded by now: function.py imports it
+from ..tensor import Size, Tensor  # loaded by now: function.py imports it
 
 __all__ = ["backward", "grad", "Function", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode",
            "is_grad_enabled", "gradcheck", "gradgradcheck", "Tape", "tape", "detect_anomaly", "set_detect_anomaly",
@@ -86,7 +86,8 @@ def grad(outputs: "Tensor | Sequence[Tensor]", inputs: "Tensor | Sequence[Tensor
     """The gradients of ``outputs`` with respect to ``inputs``, returned rather than accumulated.
 
     With ``create_graph=True`` the result is itself differentiable (gradients of gradients).
-    ``.grad`` is left alone.
+    ``.grad`` is left alone. With ``is_grads_batched=True`` the first dim of each of ``grad_outputs``
+    is a batch: one vector-Jacobian product per entry, stacked (``_batched_grad``).
 
     Examples:
         >>> import minitorch_lsm as torch
@@ -96,10 +97,19 @@ def grad(outputs: "Tensor | Sequence[Tensor]", inputs: "Tensor | Sequence[Tensor
     """
     from .._creation import zeros_like
 
+    if materialize_grads and allow_unused is False:
+        raise ValueError("Expected allow_unused to be True or not passed when materialize_grads=True, but got: "
+                         "allow_unused=False.")
     roots = _as_sequence(outputs)
     targets = _as_sequence(inputs)
     grads = _as_sequence(grad_outputs) if grad_outputs is not None else [None] * len(roots)
-    for i, t in enumerate(targets):
+    if len(grads) != len(roots):
+        raise RuntimeError(f"got {len(roots)} tensors and {len(grads)} gradients")
+    if not targets:
+        raise RuntimeError("`inputs` argument to `grad()` cannot be empty.")
+    if is_grads_batched:
+        return _batched_grad(roots, targets, grads, retain_graph, create_graph, allow_unused, materialize_grads)
+    for t in targets:
         if not t.requires_grad:
             raise RuntimeError("One of the differentiated Tensors does not require grad")
     retain = create_graph if retain_graph is None else retain_graph
@@ -110,10 +120,38 @@ def grad(outputs: "Tensor | Sequence[Tensor]", inputs: "Tensor | Sequence[Tensor
         if g is None:
             if materialize_grads:
                 g = zeros_like(t)
-            elif not (allow_unused or materialize_grads):
+            elif not allow_unused:
                 raise RuntimeError(f"The differentiated Tensor at index {index} appears to not have been used in the "
                                    "graph. Set allow_unused=True if this is the desired behavior.")
         elif not create_graph:
             g = g.detach()
         result.append(g)
     return tuple(result)
+
+
+def _batched_grad(roots: list[Tensor], targets: list[Tensor], grads: list[Any], retain_graph: bool | None,
+                  create_graph: bool, allow_unused: bool | None, materialize_grads: bool) -> tuple[Tensor | None, ...]:
+    """``grad(..., is_grads_batched=True)``: ``grad_outputs[i][b]`` is the b-th upstream gradient of ``outputs[i]``;
+    the result for each input stacks the B gradients along a new first dim. (PyTorch vmaps one backward; a
+    loop of B backwards gives the same values.) An input no gradient reaches gets None, or with
+    ``materialize_grads`` zeros of its own shape, unbatched, as in PyTorch."""
+    from ..ops.joining import stack
+    from .._creation import zeros_like
+
+    for i, (root, g) in enumerate(zip(roots, grads)):
+        if not isinstance(g, Tensor) or g.ndim == 0:
+            raise ValueError("vmap(vjp, in_dims=0, ...)(<inputs>): Got in_dim=0 for some input, but that input is a "
+                             "Tensor of dimensionality 0 so expected in_dim to satisfy 0 <= in_dim < 0.")
+        if tuple(g.shape[1:]) != tuple(root.shape):
+            raise RuntimeError(
+                "If `is_grads_batched=True`, we interpret the first dimension of each grad_output as the batch "
+                "dimension. The sizes of the remaining dimensions are expected to match the shape of corresponding "
+                f"output, but a mismatch was detected: grad_output[{i}] has a shape of {Size(g.shape[1:])} and "
+                f"output[{i}] has a shape of {root.shape}. If you only want some tensors in `grad_output` to be "
+                "considered batched, consider using vmap.")
+    size = grads[0].shape[0]
+    per_entry = [grad(roots, targets, [g[b] for g in grads], retain_graph=True if b < size - 1 else retain_graph,
+                      create_graph=create_graph, allow_unused=allow_unused or materialize_grads)
+                 for b in range(size)]
+    return tuple(zeros_like(t) if materialize_grads and column[0] is None else None if column[0] is None
+                 else stack(list(column)) for t, column in zip(targets, zip(*per_entry)))
