@@ -21,7 +21,7 @@ from .norm import norm
 from .reduction import mean, prod, std, sum, var
 from .softmax import log_softmax, logsumexp, softmax
 from .shape import (broadcast_shapes, contiguous, expand, expand_as, flatten, is_contiguous, permute, reshape, reshape_as,
-                    squeeze, t, transpose, unsqueeze, view, view_as)
+                    squeeze, stride, t, transpose, unsqueeze, view, view_as)
 from .unary import abs, cos, exp, log, log1p, neg, relu, rsqrt, sigmoid, sign, sin, sqrt, tanh
 
 def where_method(self: Tensor, condition: Tensor, other: Any) -> Tensor:
@@ -52,7 +52,7 @@ _METHODS = {
     # shape
     "reshape": reshape, "view": view, "flatten": flatten, "permute": permute, "transpose": transpose, "t": t,
     "unsqueeze": unsqueeze, "squeeze": squeeze, "expand": expand, "expand_as": expand_as, "contiguous": contiguous,
-    "view_as": view_as, "reshape_as": reshape_as, "is_contiguous": is_contiguous, "repeat": repeat, "split": split,
+    "view_as": view_as, "reshape_as": reshape_as, "is_contiguous": is_contiguous, "stride": stride, "repeat": repeat, "split": split,
     "chunk": chunk, "unbind": unbind, "narrow": narrow, "gather": gather, "scatter": scatter, "scatter_add": scatter_add, "index_select": index_select,
     "masked_fill": masked_fill, "nonzero": nonzero,
     # linear algebra

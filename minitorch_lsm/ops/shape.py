@@ -396,6 +396,24 @@ def is_contiguous(input: Tensor, memory_format: Any = None) -> bool:
     return bool(input._data.flags.c_contiguous)
 
 
+def stride(input: Tensor, dim: int | None = None) -> Any:
+    """How many elements apart neighbours along each dim lie in memory (along ``dim`` only, if given);
+    0 along a dim that ``expand`` stretched. Read from the array's strides, which count bytes.
+
+    Examples:
+        >>> import minitorch_lsm as torch
+        >>> x = torch.ones(2, 3)
+        >>> x.stride(), x.t().stride(), x[:, ::2].stride(-1), torch.ones(3, 1).expand(3, 4).stride()
+        ((3, 1), (1, 3), 2, (1, 0))
+    """
+    data = input._data
+    if data.size == 0:  # no element lies anywhere: PyTorch reports the row-major steps (sizes 0 counted as 1)
+        steps = tuple(int(np.prod([max(n, 1) for n in data.shape[i + 1:]])) for i in range(data.ndim))
+    else:
+        steps = tuple(step // data.itemsize for step in data.strides)
+    return steps if dim is None else steps[normalize_dim(dim, input.ndim)]
+
+
 class Contiguous(Function):
     """d contiguous(x) = dx (a row-major copy of x)"""
 
