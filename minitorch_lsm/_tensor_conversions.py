@@ -142,11 +142,28 @@ class TensorConversionsMixin:
     def __reduce__(self) -> Any:
         raise TypeError("minitorch_lsm tensors are not pickled; use minitorch_lsm.save")
 
+    def __copy__(self) -> Any:
+        """``copy.copy(t)``: a new leaf of the same class over the same memory, as PyTorch's: the same
+        ``requires_grad`` (also for a non-leaf, whose history it does not keep), no ``.grad``, its own version
+        counter, and the attributes a subclass set.
+
+        Examples:
+            >>> import copy, minitorch_lsm as torch
+            >>> t = torch.zeros(2); c = copy.copy(t); c[0] = 5.
+            >>> t, c.is_leaf
+            (tensor([5., 0.]), True)
+        """
+        out = type(self)._from_array(self._data, self.device)
+        out._requires_grad = self._requires_grad
+        if hasattr(self, "__dict__"):
+            out.__dict__.update(self.__dict__)
+        return out
+
     def __deepcopy__(self, memo: dict[int, Any]) -> Any:
         """``copy.deepcopy(t)``: a leaf with its own memory, the same ``requires_grad`` and a deep copy of ``.grad``.
 
-        As in PyTorch, only a leaf can be copied, and two tensors sharing memory get separate copies
-        unless they are the same object (PyTorch keeps them sharing).
+        As in PyTorch, only a leaf can be copied, and tensors that shared memory share the copy of it
+        (on the CPU: ``_deep_copied_array``).
 
         Examples:
             >>> import copy, minitorch_lsm as torch
@@ -161,7 +178,7 @@ class TensorConversionsMixin:
                 "Only Tensors created explicitly by the user (graph leaves) support the deepcopy protocol at the moment.  "
                 "If you were attempting to deepcopy a module, this may be because of a torch.nn.utils.weight_norm usage, "
                 "see https://github.com/pytorch/pytorch/pull/103001")
-        out = type(self)._from_array(self._data.copy(), self.device)
+        out = type(self)._from_array(_deep_copied_array(self._data, memo), self.device)
         out._requires_grad = self._requires_grad
         if self._grad is not None:
             out._grad = copy.deepcopy(self._grad, memo)
@@ -353,3 +370,27 @@ def _parse_to_args(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, 
         else:
             raise TypeError(f"to() received an invalid combination of arguments - got {type(arg).__name__}")
     return (_device.as_device(dev) if dev is not None else None), (_dtype.as_dtype(dt) if dt is not None else None), copy
+
+
+def _deep_copied_array(array: Any, memo: dict[Any, Any]) -> Any:
+    """``array`` over a copy of the memory it lies in, made once per ``copy.deepcopy`` call for all the
+    arrays in that memory (as PyTorch copies a storage once), so that tensors that shared memory still do.
+
+    Examples:
+        >>> import copy, minitorch_lsm as torch
+        >>> u = torch.arange(4.)
+        >>> a, b = copy.deepcopy([u, u[2:]]); a[3] = 9.
+        >>> b, u
+        (tensor([2., 9.]), tensor([0., 1., 2., 3.]))
+    """
+    root = array
+    while isinstance(root.base, np.ndarray):
+        root = root.base
+    if not isinstance(array, np.ndarray) or array.size == 0 or not (root.flags.c_contiguous or root.flags.f_contiguous):
+        return array.copy()  # (CuPy, or memory whose layout we do not know: a copy of its own)
+    key = ("minitorch_lsm memory", id(root))  # (a key copy.deepcopy itself never uses)
+    if key not in memo:
+        memo[key] = root.reshape(-1, order="A").view(np.uint8).copy()  # the bytes (root is contiguous: a view)
+        memo.setdefault(id(memo), []).append(root)  # keep root (and so its id) alive, as copy.deepcopy does
+    return np.ndarray(array.shape, array.dtype, buffer=memo[key], offset=array.ctypes.data - root.ctypes.data,
+                      strides=array.strides)

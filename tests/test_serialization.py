@@ -21,7 +21,7 @@ import pytest
 import torch
 
 import minitorch_lsm as mt
-from helpers import np_of
+from helpers import check_both, np_of
 from minitorch_lsm import serialization
 from minitorch_lsm.serialization import CheckpointError
 
@@ -355,3 +355,34 @@ def test_cuda_tensors_round_trip_and_map_to_cpu() -> None:
 def test_checkpoint_module_imports_no_pickle() -> None:
     modules = {name for name, value in vars(serialization).items() if type(value) is type(sys)}
     assert modules.isdisjoint({"pickle", "marshal", "dill", "cloudpickle", "shelve"})
+
+
+def test_copy_copy_shares_memory_as_in_torch():
+    """copy.copy: a leaf over the same memory, the same flag, no history, no .grad, a subclass's class."""
+    import copy
+
+    def run(lib):
+        x = lib.tensor([1., 2.], requires_grad=True)
+        x.grad = lib.ones(2)
+        y = x * 2
+        copies = [copy.copy(x), copy.copy(y), copy.copy(lib.ones(2)), copy.copy(lib.nn.Parameter(lib.ones(2)))]
+        plain = lib.zeros(2)
+        shared = copy.copy(plain)
+        shared[0] = 5.0
+        return ([(type(c).__name__, c.requires_grad, c.is_leaf, c.grad_fn, c.grad, c._is_view()) for c in copies],
+                plain, shared)
+    check_both(run)
+
+
+def test_deepcopy_keeps_tensors_that_shared_memory_sharing_it():
+    import copy
+
+    def run(lib):
+        u = lib.arange(6.0)
+        whole, grid, odd = copy.deepcopy([u, u.view(2, 3), u[1::2]])
+        whole[1] = 100.0
+        first, second = copy.deepcopy([u[2:4], u[3:5]])
+        first[1] = -1.0
+        transposed = copy.deepcopy(lib.ones(3, 2).t())
+        return grid, odd, u, odd.stride(), second, transposed.stride(), transposed
+    check_both(run)
