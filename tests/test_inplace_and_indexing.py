@@ -657,3 +657,18 @@ def test_a_second_change_of_what_an_in_place_node_keeps_is_noticed(statements: s
         (y * lib.tensor([1.0, 2.0, 3.0])).sum().backward()
         return x.grad
     check_both(run)
+
+
+@pytest.mark.parametrize("statement", [
+    "x[lib.tensor([5])] = 1", "x[lib.tensor([-6])] = 1", "x[lib.tensor([0, 7])] = lib.tensor([1., 2.])",
+    "x[:, lib.tensor([3])] = 0", "x[lib.tensor([1]), lib.tensor([9])] = 2", "x[lib.tensor([True, False])] = 1",
+    "x[lib.tensor([[True]])] = 1", "x[[0, 5]] = 1", "x[10] = 1", "x[0, 5] = 1", "x[0, 0, 0] = 1",
+    "x[lib.tensor([0, 1]), lib.tensor([0, 1, 2])] = 1", "x[lib.tensor([4, -5])] = lib.tensor([1., 2., 3.])",
+])
+def test_bad_indices_of_an_assignment_raise_torchs_errors(statement: str) -> None:
+    """In PyTorch's order: masks and the index tensors' shapes, then the value's shape, then the bounds."""
+    def run(lib):
+        x = lib.zeros(5, 3)
+        exec(statement)
+        return x
+    check_both(run)

@@ -307,11 +307,15 @@ def setitem(self: Tensor, index: Any, value: Any) -> None:
         return
     if not isinstance(value, Tensor):
         _dtype.check_fits(value, self.dtype)
-    mask = _xp(self._data).zeros(self.shape, dtype=bool)
-    mask[idx] = True
+    # PyTorch's checks, in its order: masks and the indices' shapes, the value's shape, then the bounds
+    xp = _xp(self._data)
+    anywhere = tuple(xp.zeros_like(i) if _is_integer_array(i) else i for i in idx)  # (no bounds to break)
+    region_shape = getitem(self.detach(), anywhere).shape
     if isinstance(value, Tensor):
-        region_shape = getitem(self.detach(), index).shape
         _check_index_put_value(value, region_shape, self.dtype, _is_one_mask(idx))
+    getitem(self.detach(), idx)
+    mask = xp.zeros(self.shape, dtype=bool)
+    mask[idx] = True
 
     def compute(s: Tensor) -> Tensor:
         if not isinstance(value, Tensor):
@@ -319,6 +323,11 @@ def setitem(self: Tensor, index: Any, value: Any) -> None:
         placed = IndexAdd.apply(value.to(s.dtype).expand(region_shape), index=idx, shape=s.shape, accumulate=False)
         return selection.where(Tensor._from_array(mask, s.device), placed, s)
     modify(self, compute, (value,))
+
+
+def _is_integer_array(item: Any) -> bool:
+    """Whether a normalized index entry is an array of indices (not an int, slice, mask, None or ``...``)."""
+    return hasattr(item, "dtype") and item.dtype.kind in "iu"
 
 
 def _check_index_put_value(value: Tensor, region_shape: tuple[int, ...], dtype: _dtype.dtype, one_mask: bool) -> None:
