@@ -202,6 +202,15 @@ def _shape_of(size: Any) -> tuple[int, ...]:
     return shape
 
 
+def _size_given(function: str, size: tuple[Any, ...], keyword: dict[str, Any]) -> Any:
+    """The size given by position (``zeros(2, 3)``, ``zeros((2, 3))``) or as ``size=`` (``zeros(size=(2, 3))``)."""
+    for name in keyword:
+        if name != "size" or size:
+            raise TypeError(f"{function}() got an unexpected keyword argument '{name}'" if name != "size" else
+                            f"{function}() got multiple values for argument 'size'")
+    return keyword["size"] if keyword else size
+
+
 def _filled(size: Any, value: Any, dtype: Any, device: Any, requires_grad: bool) -> Tensor:
     shape = _shape_of(size)
     dt = _dtype.as_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
@@ -211,8 +220,10 @@ def _filled(size: Any, value: Any, dtype: Any, device: Any, requires_grad: bool)
     return _finish(array, dt, dev, requires_grad)
 
 
-def zeros(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
-    """A tensor of zeros; ``zeros(2, 3)`` or ``zeros((2, 3))``, the default float dtype unless ``dtype``.
+def zeros(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
+          **size_keyword: Any) -> Tensor:
+    """A tensor of zeros; ``zeros(2, 3)``, ``zeros((2, 3))`` or ``zeros(size=(2, 3))``, the default float
+    dtype unless ``dtype``.
 
     Examples:
         >>> import minitorch_lsm as torch
@@ -220,10 +231,11 @@ def zeros(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool
         tensor([[0., 0., 0.],
                 [0., 0., 0.]])
     """
-    return _filled(size, 0, dtype, device, requires_grad)
+    return _filled(_size_given("zeros", size, size_keyword), 0, dtype, device, requires_grad)
 
 
-def ones(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+def ones(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
+         **size_keyword: Any) -> Tensor:
     """A tensor of ones.
 
     Examples:
@@ -231,10 +243,11 @@ def ones(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool 
         >>> torch.ones(2, dtype=torch.int32)
         tensor([1, 1], dtype=torch.int32)
     """
-    return _filled(size, 1, dtype, device, requires_grad)
+    return _filled(_size_given("ones", size, size_keyword), 1, dtype, device, requires_grad)
 
 
-def empty(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+def empty(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
+          **size_keyword: Any) -> Tensor:
     """A tensor whose values are unspecified (here: zeros, so results never depend on garbage).
 
     Examples:
@@ -242,7 +255,7 @@ def empty(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool
         >>> torch.empty(2, 3).shape
         torch.Size([2, 3])
     """
-    return _filled(size, 0, dtype, device, requires_grad)
+    return _filled(_size_given("empty", size, size_keyword), 0, dtype, device, requires_grad)
 
 
 def full(size: Any, fill_value: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:

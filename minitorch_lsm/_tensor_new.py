@@ -5,17 +5,20 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
-from ._creation import _like, empty, full, ones, tensor, zeros
+from ._creation import _like, _size_given, empty, full, ones, tensor, zeros
 from .tensor import Tensor
 
 
-def _new_size(name: str, size: tuple[Any, ...]) -> Any:
-    if not size:
+def _new_size(name: str, size: tuple[Any, ...], keyword: dict[str, Any]) -> Any:
+    """The size by position (``t.new_zeros(2, 3)``, ``t.new_zeros((2, 3))``) or as ``size=``."""
+    size = _size_given(name, size, keyword)
+    if size == ():
         raise TypeError(f'{name}() missing 1 required positional arguments: "size"')
-    return size[0] if len(size) == 1 else size
+    return size[0] if type(size) is tuple and len(size) == 1 else size
 
 
-def new_zeros(self: Tensor, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+def new_zeros(self: Tensor, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
+              **size_keyword: Any) -> Tensor:
     """Zeros of ``size`` with this tensor's dtype and device unless given (``t.new_zeros(2, 3)``).
 
     Examples:
@@ -24,10 +27,11 @@ def new_zeros(self: Tensor, *size: Any, dtype: Any = None, device: Any = None, r
         tensor([[0, 0, 0],
                 [0, 0, 0]])
     """
-    return zeros(_new_size("new_zeros", size), requires_grad=requires_grad, **_like(self, dtype, device))
+    return zeros(_new_size("new_zeros", size, size_keyword), requires_grad=requires_grad, **_like(self, dtype, device))
 
 
-def new_ones(self: Tensor, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+def new_ones(self: Tensor, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
+             **size_keyword: Any) -> Tensor:
     """Ones of ``size`` with this tensor's dtype and device unless given.
 
     Examples:
@@ -35,10 +39,11 @@ def new_ones(self: Tensor, *size: Any, dtype: Any = None, device: Any = None, re
         >>> torch.tensor([1., 2.], dtype=torch.float64).new_ones((2,))
         tensor([1., 1.], dtype=torch.float64)
     """
-    return ones(_new_size("new_ones", size), requires_grad=requires_grad, **_like(self, dtype, device))
+    return ones(_new_size("new_ones", size, size_keyword), requires_grad=requires_grad, **_like(self, dtype, device))
 
 
-def new_empty(self: Tensor, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+def new_empty(self: Tensor, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
+              **size_keyword: Any) -> Tensor:
     """Unspecified values (here: zeros) of ``size`` with this tensor's dtype and device unless given.
 
     Examples:
@@ -46,7 +51,7 @@ def new_empty(self: Tensor, *size: Any, dtype: Any = None, device: Any = None, r
         >>> torch.ones(3).new_empty(0).shape
         torch.Size([0])
     """
-    return empty(_new_size("new_empty", size), requires_grad=requires_grad, **_like(self, dtype, device))
+    return empty(_new_size("new_empty", size, size_keyword), requires_grad=requires_grad, **_like(self, dtype, device))
 
 
 def new_full(self: Tensor, size: Any, fill_value: Any, *, dtype: Any = None, device: Any = None,

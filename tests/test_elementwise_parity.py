@@ -175,6 +175,8 @@ def test_add_alpha_rounds_once_like_torchs_fused_kernel(dtype, size, rng, torch_
     "lib.rsub(lib.tensor([1., 2.], requires_grad=True), lib.tensor([1.])).grad_fn.name()",
     "lib.rsub(lib.tensor([1., 2.]), 10, 3)",  # alpha by position: only with a number other
     "lib.rsub(3, lib.tensor([1.]))",
+    "lib.rsub(lib.tensor([1., 2.], requires_grad=True), lib.tensor(5.), 2)",
+    "lib.rsub(lib.tensor([1., 2.]), lib.tensor(5., requires_grad=True), 2)",
     "(3 - lib.tensor([1., 2.], requires_grad=True)).grad_fn.name()",
     "lib.sub(3, lib.tensor([1., 2.], requires_grad=True)).grad_fn.name()",
 ])

@@ -68,6 +68,17 @@ def test_second_derivatives(p):
     "lib.zeros(0, 3).norm(p=float('inf'))",
     "lib.zeros(0, 3).norm(p=-float('inf'), dim=(1, 0))",
     "lib.zeros(2, 3).norm(dim=5)",
+    "lib.linalg.vector_norm(lib.ones(2), dtype=lib.float16)",
+    "lib.linalg.vector_norm(lib.ones(2, dtype=lib.float64), dtype=lib.float32)",
+    "lib.linalg.vector_norm(lib.tensor([3, 4]), dtype=lib.float32)",
+    "lib.tensor([3, 4]).norm(dtype=lib.float32)",
+    "lib.linalg.vector_norm(lib.ones(2), dtype=lib.int64)",
 ])
 def test_errors(call):
     assert_same_error(lambda: eval(call, {"lib": mt}), lambda: eval(call, {"lib": torch}))
+
+
+@pytest.mark.parametrize("call", ["lib.norm(x, p=None)", "x.norm(p=None, dim=0)",
+                                  "lib.linalg.vector_norm(x.half(), dtype=lib.float32)"])
+def test_p_none_is_the_two_norm_and_widening_dtypes_work(call):
+    check_both(lambda lib: eval(call, {"lib": lib, "x": lib.tensor([[3., 4.], [1., 2.]])}))

@@ -15,6 +15,8 @@ CALLS = [
     "ints.new_full((2,), 3.5)", "ints.new_empty(0).shape", "ints.new_empty(2, 2).dtype", "doubles.new_tensor([1, 2])",
     "doubles.new_zeros(2, requires_grad=True)", "doubles.new_full([2, 1], 7, dtype=lib.int32)", "ints.new_tensor(3)",
     "doubles.new_ones(())", "halves.new_tensor([[1e5]])", "doubles.new_ones(2, dtype=lib.float32, requires_grad=True)",
+    "ints.new_zeros(size=(2, 3))", "ints.new_ones(size=[2])", "lib.zeros(size=(2,))", "lib.ones(size=[1, 2]).shape",
+    "lib.empty(size=(3,)).shape", "ints.new_empty(size=(0,)).shape", "lib.zeros(2, size=(2,))",
     # errors
     "ints.new_full(2, 3)", "ints.new_tensor([1.5], requires_grad=True)", "doubles.new_zeros(-1)", "ints.new_zeros()",
     "ints.new_ones(2, requires_grad=True)",

@@ -197,14 +197,21 @@ class CustomFunctionNode(Function):
         if not dirty <= {id(o) for o in outputs}:
             raise RuntimeError(DIRTY_NOT_RETURNED)
         arguments = {id(t) for t in tensors}
-        as_is = _view_of_all if _state.grad_enabled else _alias  # (torch: no view under no_grad)
-        outputs = tuple(as_is(o) if id(o) in arguments and id(o) not in dirty else o for o in outputs)
+        non_differentiable = {id(t) for t in self._non_differentiable}
+        returned = []
+        for o in outputs:  # an argument returned as it is: a view of it, or (under no_grad, or marked
+            if id(o) in arguments and id(o) not in dirty:  # non-differentiable) a detached alias, as in PyTorch
+                detached = not _state.grad_enabled or id(o) in non_differentiable
+                o = _alias(o) if detached else _view_of_all(o)
+                if detached:
+                    non_differentiable.add(id(o))
+            returned.append(o)
+        outputs = tuple(returned)
         if not recording:
             for t in self._dirty:
                 t._bump_version()  # (as PyTorch: once more for being marked dirty)
             return outputs
         self.num_outputs = len(outputs)
-        non_differentiable = {id(t) for t in self._non_differentiable}
         made_in = IN_MULTI_OUTPUT_FUNCTION if sum(isinstance(o, Tensor) for o in outputs) > 1 else IN_CUSTOM_FUNCTION
         for k, out in enumerate(outputs):
             if not isinstance(out, Tensor):

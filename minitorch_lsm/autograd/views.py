@@ -41,8 +41,8 @@ class ViewInfo:
     * ``steps`` - the view ops from ``base`` to the view, as ``(Function subclass, params)``;
     * ``version`` - the shared version counter's value when the view's ``grad_fn`` was last derived;
     * ``made_in`` - where the view was made: ``IN_GRAD_MODE``; ``IN_NO_GRAD`` (it has no history to redo);
-      ``IN_CUSTOM_FUNCTION`` or ``IN_MULTI_OUTPUT_FUNCTION`` (it may not be changed in place). A view of
-      a view made anywhere but in grad mode inherits that.
+      ``IN_CUSTOM_FUNCTION`` or ``IN_MULTI_OUTPUT_FUNCTION`` (it may not be changed in place). A view
+      made in grad mode of another view inherits the other's; one made under no_grad is ``IN_NO_GRAD``.
 
     When the base's values change in place (through this view, a sibling view or the base itself) the
     version moves on, and the view's next ``grad_fn`` is the replay of ``steps`` on the base's new history.
@@ -77,24 +77,21 @@ class ViewInfo:
         if parent is None:
             return ViewInfo(source, ((cls, params),), version, made_in)
         return ViewInfo(parent.base, parent.steps + ((cls, params),), version,
-                        made_in if parent.made_in is IN_GRAD_MODE else parent.made_in)
+                        parent.made_in if made_in is IN_GRAD_MODE else made_in)
 
     def requires_grad_of(self, view: "Tensor") -> bool:
-        """``view.requires_grad``, after a refresh if the base changed in place. A view made under no_grad
-        says it requires grad when its base does, as in PyTorch, though no gradient reaches either through
-        it: what the flag guards is an in-place change of it with grad mode on, which is then refused.
+        """``view.requires_grad``, after a refresh if the base changed in place (not for a view a custom
+        Function made: reading its flag is allowed, as in PyTorch; using it raises).
 
         Examples:
             >>> import minitorch_lsm as torch
-            >>> w = torch.ones(3, requires_grad=True)
-            >>> with torch.no_grad():
-            ...     head = w[:2]
-            >>> head.requires_grad, head.grad_fn
-            (True, None)
+            >>> base = torch.zeros(3); view = base[1:]
+            >>> _ = base.add_(torch.ones(3, requires_grad=True)); view.requires_grad
+            True
         """
-        if self.version != view._version_cell[0]:
+        if self.version != view._version_cell[0] and self.made_in not in _FORBIDDEN_BECAUSE:
             self.refresh(view)
-        return view._requires_grad or (self.made_in is IN_NO_GRAD and self.base._requires_grad)
+        return view._requires_grad
 
     def refresh(self, view: "Tensor") -> None:
         """Give ``view`` the history of its steps redone on the base, after the base changed in place.

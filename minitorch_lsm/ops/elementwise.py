@@ -291,7 +291,8 @@ def rsub(input: Tensor, other: Any, *args: Any, alpha: Number = 1) -> Tensor:
         >>> (2 - torch.tensor([1.], requires_grad=True)).grad_fn
         <RsubBackward1 object at ...>
     """
-    number_other = not isinstance(other, Tensor)
+    # (with alpha by position, a 0-d tensor that needs no grad passes for PyTorch's Number)
+    number_other = not isinstance(other, Tensor) or (bool(args) and other.ndim == 0 and not other.requires_grad)
     if not isinstance(input, Tensor) or len(args) > (1 if number_other else 0):
         raise _rsub_signature_error(input, other, *args)
     if args:
@@ -305,10 +306,12 @@ def rsub(input: Tensor, other: Any, *args: Any, alpha: Number = 1) -> Tensor:
 
 
 def _rsub_signature_error(*given: Any) -> TypeError:
-    names = ", ".join("Tensor" if isinstance(v, Tensor) else type(v).__name__ for v in given)
-    return TypeError(f"rsub() received an invalid combination of arguments - got ({names}), but expected one of:\n"
-                     " * (Tensor input, Tensor other, *, Number alpha = 1)\n"
-                     " * (Tensor input, Number other, Number alpha = 1)\n")
+    names = ["Tensor" if isinstance(v, Tensor) else type(v).__name__ for v in given]
+    message = (f"rsub() received an invalid combination of arguments - got ({', '.join(names)}), but expected one "
+               "of:\n * (Tensor input, Tensor other, *, Number alpha = 1)\n * (Tensor input, Number other, Number alpha = 1)\n")
+    if names[:2] == ["Tensor", "Tensor"] and len(names) == 3:  # PyTorch marks what the Number form refused
+        message += f"      didn't match because some of the arguments have invalid types: (Tensor, !Tensor!, !{names[2]}!)\n"
+    return TypeError(message)
 
 
 def _subtraction_operands(function: str, first: Any, second: Any) -> tuple[Tensor, Tensor]:

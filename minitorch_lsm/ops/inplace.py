@@ -64,20 +64,25 @@ def modify(self: Tensor, compute: Callable[[Tensor], Tensor], others: tuple[Any,
         raise RuntimeError(
             "Inplace update to inference tensor outside InferenceMode is not allowed.You can make a clone to get a "
             "normal tensor before doing inplace update.See https://github.com/pytorch/rfcs/pull/17 for more details.")
+    view = self._view
+    # (a view made under no_grad of a base that requires grad counts as requiring grad here, as in PyTorch,
+    # so that changing it with grad mode on is refused)
+    recording = _state.grad_enabled and not _state.inference and (self.requires_grad or any(
+        isinstance(o, Tensor) and o.requires_grad for o in others) or (
+        view is not None and view.made_in is IN_NO_GRAD and view.base._requires_grad))
+    if recording:
+        _check_may_record(self, view)
     for other in others:
         if isinstance(other, Tensor) and _overlap_partly(self._data, other._data):
             raise RuntimeError("unsupported operation: some elements of the input tensor and the written-to tensor "
                                "refer to a single memory location. Please clone() the tensor before performing the "
                                "operation.")
-    recording = _state.grad_enabled and not _state.inference and (self.requires_grad or any(
-        isinstance(o, Tensor) and o.requires_grad for o in others))
-    view = self._view if recording else None
     if recording:
-        _check_may_record(self, view)
         before = Tensor._from_array(self._data.copy(), self.device)  # the old values, as backward may need them
         before._set_history(self.grad_fn, self.requires_grad, self._output_nr)
         result = compute(before)
     else:
+        view = None  # (nothing to rebase)
         result = compute(self)
     if not _can_cast(result.dtype, self.dtype):
         raise RuntimeError(f"result type {_dtype.torch_name(result.dtype)} can't be cast to the desired output type "

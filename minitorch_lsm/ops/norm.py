@@ -81,11 +81,18 @@ def vector_norm(x: Tensor, ord: Any = 2, dim: Any = None, keepdim: bool = False,
         (tensor(5.), tensor(7.), tensor(4.))
     """
     _require_tensor(x, "linalg_vector_norm", "self", 1)
-    if dtype is not None:
-        x = x.to(_dtype.as_dtype(dtype))
     if not x.dtype.is_floating_point:
         raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. "
                            f"Got {_dtype.torch_name(x.dtype)}")
+    if dtype is not None:
+        dtype = _dtype.as_dtype(dtype)
+        if not dtype.is_floating_point:
+            raise RuntimeError(f"linalg.vector_norm: dtype should be floating point or complex, but got "
+                               f"{_dtype.torch_name(dtype)}")
+        if _dtype.promote_types(x.dtype, dtype) is not dtype:
+            raise RuntimeError(f"linalg.vector_norm: the dtype of the input ({_dtype.torch_name(x.dtype)}) should be "
+                               f"convertible without narrowing to the specified dtype ({_dtype.torch_name(dtype)})")
+        x = x.to(dtype)
     axes = _axes(dim, x.ndim, "linalg.vector_norm")
     if ord in (math.inf, -math.inf) and x.numel() == 0:  # max and min of nothing: no identity
         ord_name = "inf" if ord > 0 else "-inf"
@@ -107,6 +114,8 @@ def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False, 
         >>> torch.norm(torch.tensor([[1., 2.], [3., 4.]]))  # sqrt(1 + 4 + 9 + 16)
         tensor(5.4772)
     """
+    if p is None:
+        p = 2
     if isinstance(p, str):
         if p != "fro":
             raise RuntimeError(f"linalg.matrix_norm: Order {p} not supported." if p != "nuc" else
