@@ -679,3 +679,16 @@ def test_bad_indices_of_an_assignment_raise_torchs_errors(statement: str) -> Non
         exec(statement)
         return x
     check_both(run)
+
+
+def test_a_view_records_ops_once_its_base_gained_a_history_in_place() -> None:
+    """The view needed no grad when it was made; its base then changed in place by one that does: an op on
+    the view (without reading its flag first) records, and the gradient reaches the other operand."""
+    def run(lib):
+        b = lib.ones(4)
+        v = b.view(2, 2)
+        w = leaf(lib, [1.0, 2.0, 3.0, 4.0])
+        b.add_(w)
+        (v * v).sum().backward()
+        return w.grad
+    check_both(run)

@@ -181,6 +181,9 @@ class Function:
                 raise RuntimeError(
                     "Expected all tensors to be on the same device, but found at least two devices, "
                     f"{dev} and {t.device}!")
+            view = t._view
+            if view is not None and view.version != t._version_cell[0]:
+                view.requires_grad_of(t)  # the base changed in place: the view's history (and flag) is redone
             needs_grad = needs_grad or t._requires_grad
             arrays.append(t._data)
         try:
