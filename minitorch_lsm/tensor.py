@@ -242,11 +242,8 @@ class Tensor(TensorConversionsMixin):
         As in PyTorch, ``retain_grad()`` moves along to it (an in-place change: ``.grad`` is the new value's
         gradient); hooks stay with the node they were registered on."""
         if self._retains_grad and node is not self._grad_fn:
-            from .autograd.hooks import weak_grad_setter
-            if self._grad_fn is not None:
-                self._grad_fn._set_retain_grad_hook(None, self._output_nr)
-            if node is not None:
-                node._set_retain_grad_hook(weak_grad_setter(self), output_nr)
+            from .autograd.hooks import move_retain_grad
+            move_retain_grad(self, node, output_nr)
         self._grad_fn, self._requires_grad, self._output_nr = node, requires_grad, output_nr
 
     @property

@@ -56,3 +56,12 @@ def weak_grad_setter(tensor: "Tensor") -> Callable[["Tensor"], None]:
         if target is not None:  # a copy: the same gradient may flow on and become some leaf's .grad
             target.grad = grad.clone() if target.grad is None else target.grad + grad
     return store
+
+
+def move_retain_grad(tensor: "Tensor", node: Any, output_nr: int | None) -> None:
+    """``tensor.retain_grad()``'s store, moved from its current node to ``node`` (output ``output_nr``),
+    which is about to become its history: an in-place change, as in PyTorch, retains the new value's gradient."""
+    if tensor._grad_fn is not None:
+        tensor._grad_fn._set_retain_grad_hook(None, tensor._output_nr)
+    if node is not None:
+        node._set_retain_grad_hook(weak_grad_setter(tensor), output_nr)
