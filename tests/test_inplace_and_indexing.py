@@ -295,16 +295,29 @@ def test_inplace_with_grad_on_a_view_made_under_no_grad_raises_torchs_error() ->
 
 @pytest.mark.parametrize("base", ["leaf", "non-leaf", "detached"])
 def test_a_view_made_under_no_grad_of_a_base_that_requires_grad_refuses_in_place_changes(base: str) -> None:
-    """Even by a number, and even of a leaf's view: PyTorch counts such a view as requiring grad (its flag says
-    True there; here False, see differences.md), so the change would need recording, which it refuses."""
+    """Even by a number, and even of a leaf's view: PyTorch counts such a view as requiring grad (its flag
+    says True), so the change would need recording, which it refuses."""
     def run(lib):
         x = leaf(lib, [1.0, 2.0, 3.0])
         b = {"leaf": x, "non-leaf": x * 1, "detached": x.detach()}[base]
         with lib.no_grad():
             view = b[:2]
-        seen = (view.grad_fn, view.is_leaf)
+        seen = (view.requires_grad, view.grad_fn, view.is_leaf)
         view.mul_(2)
         return seen, b
+    check_both(run)
+
+
+def test_ops_on_a_no_grad_view_of_a_base_that_requires_grad_record_nodes_that_lead_nowhere() -> None:
+    def run(lib):
+        w = leaf(lib, [1.0, 1.0, 1.0])
+        with lib.no_grad():
+            v = w[:2]
+        y = (v * 2).sum()
+        seen = [(y.requires_grad, y.grad_fn.name())]
+        y.backward()  # runs, and no gradient reaches v or w
+        seen += [(r.requires_grad, r.grad_fn.name()) for r in (lib.cat([v, v]), v.clone(), v.double(), v.exp())]
+        return seen, w.grad
     check_both(run)
 
 

@@ -182,8 +182,8 @@ class Function:
                     "Expected all tensors to be on the same device, but found at least two devices, "
                     f"{dev} and {t.device}!")
             view = t._view
-            if view is not None and view.version != t._version_cell[0]:
-                view.requires_grad_of(t)  # the base changed in place: the view's history (and flag) is redone
+            if view is not None and view.requires_grad_of(t):  # (redone first if the base changed in place)
+                needs_grad = True  # (a no_grad view of a base that requires grad records too, as in torch)
             needs_grad = needs_grad or t._requires_grad
             arrays.append(t._data)
         try:

@@ -81,17 +81,24 @@ class ViewInfo:
 
     def requires_grad_of(self, view: "Tensor") -> bool:
         """``view.requires_grad``, after a refresh if the base changed in place (not for a view a custom
-        Function made: reading its flag is allowed, as in PyTorch; using it raises).
+        Function made: reading its flag is allowed, as in PyTorch; using it raises). A view made under
+        no_grad says True when its base requires grad, as in PyTorch: ops on it record, though no gradient
+        reaches the view or its base that way, and changing it in place with grad mode on is refused.
 
         Examples:
             >>> import minitorch_lsm as torch
             >>> base = torch.zeros(3); view = base[1:]
             >>> _ = base.add_(torch.ones(3, requires_grad=True)); view.requires_grad
             True
+            >>> w = torch.ones(3, requires_grad=True)
+            >>> with torch.no_grad():
+            ...     head = w[:2]
+            >>> head.requires_grad, head.grad_fn, (head * 2).grad_fn
+            (True, None, <MulBackward0 object at ...>)
         """
         if self.version != view._version_cell[0] and self.made_in not in _FORBIDDEN_BECAUSE:
             self.refresh(view)
-        return view._requires_grad
+        return view._requires_grad or (self.made_in is IN_NO_GRAD and self.base._requires_grad)
 
     def refresh(self, view: "Tensor") -> None:
         """Give ``view`` the history of its steps redone on the base, after the base changed in place.

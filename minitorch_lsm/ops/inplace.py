@@ -65,11 +65,8 @@ def modify(self: Tensor, compute: Callable[[Tensor], Tensor], others: tuple[Any,
             "Inplace update to inference tensor outside InferenceMode is not allowed.You can make a clone to get a "
             "normal tensor before doing inplace update.See https://github.com/pytorch/rfcs/pull/17 for more details.")
     view = self._view
-    # (a view made under no_grad of a base that requires grad counts as requiring grad here, as in PyTorch,
-    # so that changing it with grad mode on is refused)
     recording = _state.grad_enabled and not _state.inference and (self.requires_grad or any(
-        isinstance(o, Tensor) and o.requires_grad for o in others) or (
-        view is not None and view.made_in is IN_NO_GRAD and view.base._requires_grad))
+        isinstance(o, Tensor) and o.requires_grad for o in others))
     if recording:
         _check_may_record(self, view)
     for other in others:
