@@ -469,4 +469,3 @@ def full_like(input: Tensor, fill_value: Any, *, dtype: Any = None, device: Any 
         tensor([7, 7])
     """
     return full(input.shape, fill_value, requires_grad=requires_grad, **_like(input, dtype, device))
-

@@ -290,7 +290,8 @@ def _view_of_all(t: Tensor) -> Tensor:
 
 
 def _alias(t: Tensor) -> Tensor:
-    """A new tensor over ``t``'s memory and version counter (what ``apply`` returns for an argument)."""
+    """A new tensor over ``t``'s memory and version counter, with no history and not a view (what ``apply``
+    returns for an argument under no_grad or marked non-differentiable; a dirty view's stand-in)."""
     out = Tensor._from_array(t._data, t.device)
     out._version_cell, out._inference = t._version_cell, t._inference
     return out

@@ -181,10 +181,8 @@ class Function:
                 raise RuntimeError(
                     "Expected all tensors to be on the same device, but found at least two devices, "
                     f"{dev} and {t.device}!")
-            view = t._view
-            if view is not None and view.requires_grad_of(t):  # (redone first if the base changed in place)
-                needs_grad = True  # (a no_grad view of a base that requires grad records too, as in torch)
-            needs_grad = needs_grad or t._requires_grad
+            # a view's flag: redone first if its base changed in place (see ViewInfo.requires_grad_of)
+            needs_grad = needs_grad or (t._requires_grad if t._view is None else t._view.requires_grad_of(t))
             arrays.append(t._data)
         try:
             out = _device.call_quietly(fn.forward, *arrays)  # inf and nan are results, as in torch, not warnings
