@@ -20,13 +20,15 @@
 #define CLONES
 #endif
 
-/* A kernel on n floats, one row or a whole flat array: out from a (and b, where it takes two). */
-typedef void (*row_kernel)(float *out, const float *a, const float *b, Py_ssize_t n);
+/* A kernel on n floats of a flat array: out from a (and b, where it takes two). */
+typedef void (*flat_kernel)(float *out, const float *a, const float *b, Py_ssize_t n);
+/* A kernel on `rows` consecutive rows of n floats: out from a (and b, where it takes two). */
+typedef void (*rows_kernel)(float *out, const float *a, const float *b, Py_ssize_t n, Py_ssize_t rows);
 
-void log_softmax_row(float *out, const float *x, const float *unused, Py_ssize_t n);
-void softmax_row(float *out, const float *x, const float *unused, Py_ssize_t n);
-void log_softmax_backward_row(float *out, const float *g, const float *y, Py_ssize_t n);
-void softmax_backward_row(float *out, const float *g, const float *y, Py_ssize_t n);
+void log_softmax_rows(float *out, const float *x, const float *unused, Py_ssize_t n, Py_ssize_t rows);
+void softmax_rows(float *out, const float *x, const float *unused, Py_ssize_t n, Py_ssize_t rows);
+void log_softmax_backward_rows(float *out, const float *g, const float *y, Py_ssize_t n, Py_ssize_t rows);
+void softmax_backward_rows(float *out, const float *g, const float *y, Py_ssize_t n, Py_ssize_t rows);
 
 /* nll_loss's forward and backward (nll.c); each returns the first row with a target out of bounds, or -1. */
 Py_ssize_t nll_forward(float *losses, const float *x, const int64_t *t, const float *w, int64_t ignore,
@@ -36,9 +38,9 @@ Py_ssize_t nll_backward(float *out, const int64_t *t, const float *w, int64_t ig
 
 #define MAX_WORKERS 63 /* worker threads at most: a call asks for up to MAX_WORKERS + 1 threads */
 
-/* kernel on each of `rows` rows of n floats, shared over up to `threads` threads (threads.c). Call it
+/* kernel on `rows` rows of n floats, shared over up to `threads` threads (threads.c). Call it
  * without the GIL. */
-void run_job(row_kernel kernel, float *out, const float *a, const float *b, Py_ssize_t n, Py_ssize_t rows,
+void run_job(rows_kernel kernel, float *out, const float *a, const float *b, Py_ssize_t n, Py_ssize_t rows,
              int threads);
 
 #endif

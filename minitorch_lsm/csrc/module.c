@@ -23,7 +23,8 @@
  * about 1 ulp), and 2^k is built from its exponent bits in two halves so that results down to
  * the smallest subnormal come out right. Sums are pairwise, as NumPy's are: blocks of 1024 terms
  * are added in 32 lanes, and the blocks' sums in a binary tree, so rounding error grows like
- * log(n), which keeps the signed sums of the backward kernels as accurate as NumPy's.
+ * log(n), which keeps the signed sums of the backward kernels as accurate as NumPy's. Rows of up to
+ * 16 floats are summed in order instead (see rows.c).
  */
 #include "kernels.h"
 
@@ -77,7 +78,7 @@ static int check_count(Py_ssize_t nargs, Py_ssize_t expected) {
 
 /* kernel(out, x, [y,] n, threads): check the arguments, then run the row kernel over every row, on
  * `threads` threads, without the GIL. */
-static PyObject *run_rows(row_kernel kernel, int inputs, PyObject *const *args, Py_ssize_t nargs) {
+static PyObject *run_rows(rows_kernel kernel, int inputs, PyObject *const *args, Py_ssize_t nargs) {
     if (check_count(nargs, inputs + 3) < 0) return NULL;
     Py_ssize_t n = PyLong_AsSsize_t(args[nargs - 2]);
     if (n == -1 && PyErr_Occurred()) return NULL;
@@ -106,7 +107,7 @@ static PyObject *run_rows(row_kernel kernel, int inputs, PyObject *const *args, 
 #define PY_KERNEL(name, inputs)                                                       \
     static PyObject *py_##name(PyObject *self, PyObject *const *args, Py_ssize_t n) { \
         (void)self;                                                                   \
-        return run_rows(name##_row, inputs, args, n);                                 \
+        return run_rows(name##_rows, inputs, args, n);                                 \
     }
 PY_KERNEL(log_softmax, 1)
 PY_KERNEL(softmax, 1)
@@ -154,7 +155,7 @@ static PyObject *py_add_scaled(PyObject *self, PyObject *const *args, Py_ssize_t
 }
 
 /* relu(out, x) and threshold_backward(out, g, y): check the arguments, then run the loop over them. */
-static PyObject *run_flat(row_kernel loop, int arrays, PyObject *const *args, Py_ssize_t nargs) {
+static PyObject *run_flat(flat_kernel loop, int arrays, PyObject *const *args, Py_ssize_t nargs) {
     Py_buffer v[3];
     if (check_count(nargs, arrays) < 0 || get_flat_floats(args, arrays, v) < 0) return NULL;
     loop(v[0].buf, v[1].buf, arrays > 2 ? v[2].buf : NULL, v[0].len / (Py_ssize_t)sizeof(float));

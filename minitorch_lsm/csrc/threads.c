@@ -23,7 +23,7 @@
 #define SPIN_NS 100000L
 
 typedef struct {
-    row_kernel kernel;
+    rows_kernel kernel;
     float *out;
     const float *a, *b;
     Py_ssize_t n, rows, rows_per_chunk;
@@ -60,8 +60,7 @@ static long elapsed_ns(const struct timespec *since) {
 
 static void run_rows_of(const job_t *work, Py_ssize_t lo, Py_ssize_t hi) {
     Py_ssize_t n = work->n;
-    for (Py_ssize_t i = lo; i < hi; i++)
-        work->kernel(work->out + i * n, work->a + i * n, work->b ? work->b + i * n : NULL, n);
+    work->kernel(work->out + lo * n, work->a + lo * n, work->b ? work->b + lo * n : NULL, n, hi - lo);
 }
 
 /* Take chunks of the job's rows and compute them until none is left. */
@@ -135,7 +134,7 @@ static int start_workers(int wanted) {
     return workers;
 }
 
-void run_job(row_kernel kernel, float *out, const float *a, const float *b, Py_ssize_t n, Py_ssize_t rows,
+void run_job(rows_kernel kernel, float *out, const float *a, const float *b, Py_ssize_t n, Py_ssize_t rows,
              int threads) {
     Py_ssize_t rows_per_chunk = CHUNK / n > 0 ? CHUNK / n : 1;
     if (threads <= 1 || rows <= rows_per_chunk || pthread_mutex_trylock(&pool_busy) != 0) {
