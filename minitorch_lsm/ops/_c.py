@@ -2,8 +2,9 @@
 
 ``pip install`` builds them where a C compiler is present (see ``setup.py``); without one ``kernels`` is
 None and every op takes its NumPy path, which computes the same formula. The ops that have a C twin
-(the softmax family's row kernels, nll_loss, ``a + alpha * b``, relu and its gradient) call it only for
-what it was written for: aligned, C-contiguous float32 NumPy arrays (``takes``).
+(the softmax family's row kernels, nll_loss, ``a + alpha * b``, relu and its gradient) try it while
+``enabled``; a kernel runs only on what it was written for, aligned C-contiguous float32 NumPy arrays,
+and says whether it ran (False or None: the op takes its NumPy path).
 
 >>> from minitorch_lsm.ops import _c
 >>> _c.enabled == (_c.kernels is not None)
@@ -16,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-API_VERSION = 3  # the number csrc/module.c was written for (its API_VERSION)
+API_VERSION = 4  # the number csrc/module.c was written for (its API_VERSION)
 
 try:
     from .. import _ckernels as kernels
@@ -28,21 +29,20 @@ if kernels is not None and getattr(kernels, "API_VERSION", None) != API_VERSION:
 
 enabled = kernels is not None  # tests set this to False to check the NumPy paths on their own
 
-_FLOAT32 = np.dtype(np.float32)
-
 
 def into_new(kernel: str, first: Any, *args: Any) -> Any:
-    """A new array shaped like ``first``, filled by ``kernels.<kernel>(out, first, *args)``."""
+    """A new array shaped like ``first``, filled by ``kernels.<kernel>(out, first, *args)``; None where the
+    kernels are off or do not take these arrays (then nothing was computed).
+
+    >>> import numpy as np
+    >>> from minitorch_lsm.ops import _c
+    >>> x = np.array([-1., 2.], np.float32)
+    >>> _c.into_new("relu", x) if _c.enabled else np.maximum(x, 0)
+    array([0., 2.], dtype=float32)
+    >>> _c.into_new("relu", x.astype(np.float64)) is None  # the C kernels are float32 only
+    True
+    """
+    if not enabled or not isinstance(first, np.ndarray):  # (a CuPy array: no host array to allocate)
+        return None
     out = np.empty(first.shape, first.dtype)
-    getattr(kernels, kernel)(out, first, *args)
-    return out
-
-
-def takes(*arrays: Any) -> bool:
-    """True where the C kernels are on and every array is an aligned, C-contiguous float32 NumPy array."""
-    if not enabled:
-        return False
-    for a in arrays:
-        if not (isinstance(a, np.ndarray) and a.dtype == _FLOAT32 and a.flags.c_contiguous and a.flags.aligned):
-            return False
-    return True
+    return out if getattr(kernels, kernel)(out, first, *args) else None

@@ -70,11 +70,12 @@ class NllLossBackwardData(Function):
             scale = scale / self.total_weight.astype(g.dtype)
         out = xp.zeros((n, classes), dtype=g.dtype)
         scale = xp.ascontiguousarray(scale.reshape(-1))
-        if _in_c(self, scale):  # the same values, one pass over the targets
-            bad = _c.kernels.nll_loss_backward(out, self.target, self.weight, self.ignore_index, classes, scale)
-            if bad >= 0:
-                _raise_out_of_bounds(int(self.target[bad]), self.as_character)
-        elif classes:  # one value per row, at its target (a +0 in column 0 of an ignored row)
+        # the same values in C, one pass over the targets (None: not arrays it takes)
+        bad = _c.kernels.nll_loss_backward(out, self.target, self.weight, self.ignore_index, classes, scale) \
+            if _c.enabled else None
+        if bad is not None and bad >= 0:
+            _raise_out_of_bounds(int(self.target[bad]), self.as_character)
+        elif bad is None and classes:  # one value per row, at its target (a +0 in column 0 of an ignored row)
             safe_target, kept, target_weight = _targets(self, classes, g.dtype)
             values = -target_weight.astype(g.dtype, copy=False) * scale
             out[xp.arange(n), safe_target] = xp.where(kept, values, 0)
@@ -109,7 +110,8 @@ class NllLoss(Function):
         if _c.enabled and isinstance(x, np.ndarray) and x.dtype == np.float32:
             x = np.ascontiguousarray(x)  # as torch's kernel, which reads a contiguous copy: the sums do not depend on layout
         per_row = self.reduction == "none" and self.out_shape != ()  # (torch sums a 1-D input's one loss, even then)
-        total, losses = self._sum_in_c(x, per_row) if _in_c(self, x) else self._sum_in_numpy(x, xp, per_row)
+        found = self._sum_in_c(x, per_row) if _c.enabled else None
+        total, losses = found if found is not None else self._sum_in_numpy(x, xp, per_row)
         if per_row:
             return losses.reshape(self.out_shape).astype(x.dtype, copy=False)
         if self.reduction == "mean":  # (torch's empty batch gives its own +nan, where 0 / 0 gives -nan on x86)
@@ -137,11 +139,14 @@ class NllLoss(Function):
         # and subtracts, so it is never -0: adding +0 turns a -0 into +0 and changes nothing else
         return losses.sum() + np.dtype(acc).type(0), None
 
-    def _sum_in_c(self, rows: Any, per_row: bool) -> tuple[Any, Any]:
-        """The C twin of ``_sum_in_numpy``, which also sums as PyTorch's kernel does (``_cascade_sum``)."""
+    def _sum_in_c(self, rows: Any, per_row: bool) -> tuple[Any, Any] | None:
+        """The C twin of ``_sum_in_numpy``, which also sums as PyTorch's kernel does (``_cascade_sum``); None
+        where the kernel does not take these arrays (it takes aligned, C-contiguous float32 and int64)."""
         losses = np.empty(rows.shape[0], np.float32) if per_row else None
-        total, weight, bad = _c.kernels.nll_loss(losses, rows, self.target, self.weight, self.ignore_index,
-                                                 rows.shape[1])
+        found = _c.kernels.nll_loss(losses, rows, self.target, self.weight, self.ignore_index, rows.shape[1])
+        if found is None:
+            return None
+        total, weight, bad = found
         if bad >= 0:
             _raise_out_of_bounds(int(self.target[bad]), self.as_character)
         self.total_weight = np.float32(weight)
@@ -181,12 +186,6 @@ def _check_unchanged(node: Function) -> None:
     for tensor, version in node.sources:
         if tensor._version_cell[0] != version:
             _raise_modified(tensor._version_cell[0], version, tensor.shape, tensor.dtype, tensor.device, None)
-
-
-def _in_c(node: Function, *floats: Any) -> bool:
-    """Whether the C kernels take these float32 arrays with the node's targets and weights."""
-    weights = () if node.weight is None else (node.weight,)
-    return _c.takes(*floats, *weights) and node.target.flags.c_contiguous and node.target.flags.aligned
 
 
 def _targets(node: Function, classes: int, dtype: Any) -> tuple[Any, Any, Any]:

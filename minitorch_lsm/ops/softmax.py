@@ -151,14 +151,14 @@ _C_PARALLEL = 1 << 17  # elements from which the C kernels use every thread (mea
 
 def _in_c(kernel: Any, axis: int, out: Any, *arrays: Any) -> bool:
     """Run the C twin of ``kernel`` (``_ckernels``) over the whole array and return True, where it applies:
-    float32 rows along the last axis of C-contiguous NumPy arrays. It computes the same formula in one
-    pass over memory per row (NumPy's ufuncs make one pass each), with its own ``exp`` and pairwise sums
-    of about the same error, and shares the rows out over its own threads."""
-    if axis != out.ndim - 1 or not _c.takes(out, *arrays):
+    float32 rows along the last axis of C-contiguous NumPy arrays (the kernel itself says whether they are).
+    It computes the same formula in one pass over memory per row (NumPy's ufuncs make one pass each), with
+    its own ``exp`` and sums of about the same error, and shares the rows out over its own threads."""
+    twin = _C_TWINS.get(kernel)  # (float16 rows have a kernel of their own, with no twin)
+    if twin is None or axis != out.ndim - 1 or not _c.enabled:
         return False
     threads = _threads.get_num_threads() if out.size >= _C_PARALLEL else 1
-    getattr(_c.kernels, _C_TWINS[kernel])(out, *arrays, out.shape[-1], threads)
-    return True
+    return getattr(_c.kernels, twin)(out, *arrays, out.shape[-1], threads)
 
 
 _BLOCK = 1 << 19  # elements per block (2 MiB of float32): measured best against 1 << 17, 1 << 21 and no blocks

@@ -154,9 +154,8 @@ class Relu(UnaryFunction):
 
     def forward(self, x: Any) -> Any:
         x = x.astype(self.dtype, copy=False)
-        if _c.takes(x):
-            return _c.into_new("relu", x)  # the same select, in one pass
-        return select(x < 0, x.dtype.type(0), x)  # keeps -0. and NaN, as torch
+        out = _c.into_new("relu", x)  # the same select, in one pass
+        return out if out is not None else select(x < 0, x.dtype.type(0), x)  # keeps -0. and NaN, as torch
 
     def backward(self, grad: Tensor) -> Tensor:
         return ThresholdBackward.apply(grad, self.output)
@@ -174,9 +173,8 @@ class ThresholdBackward(Function):
     node_name = "ThresholdBackwardBackward0"
 
     def forward(self, g: Any, y: Any) -> Any:
-        if g.shape == y.shape and _c.takes(g, y):
-            return _c.into_new("threshold_backward", g, y)
-        return select(y <= 0, g.dtype.type(0), g)
+        out = _c.into_new("threshold_backward", g, y) if g.shape == y.shape else None
+        return out if out is not None else select(y <= 0, g.dtype.type(0), g)
 
     def backward(self, gg: Tensor) -> tuple[Tensor | None, Tensor | None]:
         need_g, need_y = self.needs_input_grad
