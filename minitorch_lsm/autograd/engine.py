@@ -78,8 +78,10 @@ def _validate_root(root: "Tensor", grad: "Tensor | None", index: int) -> "Tensor
             raise RuntimeError("grad can be implicitly created only for scalar outputs")
         if not root.dtype.is_floating_point:
             raise RuntimeError(f"grad can be implicitly created only for real scalar outputs but got {root.dtype}")
-        with _device.on_device(root.device):  # CuPy allocates on the current device
-            return Tensor._from_array(_device.xp_of(root.device).ones(root._data.shape, root._data.dtype), root.device)
+        with _device.on_device(root.device):  # CuPy allocates (and runs fill) on the current device
+            ones = _device.xp_of(root.device).empty(root._data.shape, root._data.dtype)
+            ones.fill(1)  # (NumPy's ones() is this, behind a Python function and a copyto: 2.5x the time)
+        return Tensor._from_array(ones, root.device)
     if not isinstance(grad, Tensor):
         raise TypeError(f"gradient must be a Tensor or None, not {type(grad).__name__}")
     if grad.shape != root.shape:
