@@ -26,7 +26,7 @@
  * the smallest subnormal come out right. Sums are pairwise, as NumPy's are: blocks of 1024 terms
  * are added in 32 lanes, and the blocks' sums in a binary tree, so rounding error grows like
  * log(n), which keeps the signed sums of the backward kernels as accurate as NumPy's. Rows of up to
- * 16 floats are summed in order instead (see rows.c).
+ * 16 floats are summed in four lanes instead (see rows.c).
  */
 #include "kernels.h"
 
