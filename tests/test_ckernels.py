@@ -103,6 +103,23 @@ def test_non_finite_rows_match_torch(name):
 
 
 @pytest.mark.parametrize("name", ["log_softmax", "softmax"])
+def test_non_finite_backward_rows_match_torch(name):
+    """Short rows (the block path) and long ones, with nan, infinities and signed zeros in g or y."""
+    special = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, 1.0, -2.5, 1e-30], np.float32)
+    rng = np.random.default_rng(3)
+    for n in (4, 10, 16, 40):
+        g, y = rng.choice(special, (30, n)), rng.choice(special, (30, n))
+        g[:5], y[5:10] = -0.0, 0.0  # rows of -0.0 gradients: their signs
+        backward = torch._log_softmax_backward_data if name == "log_softmax" else torch._softmax_backward_data
+        expected = backward(torch.from_numpy(g), torch.from_numpy(y), -1, torch.float32).numpy()
+        ours = run(name + "_backward", g, y)
+        np.testing.assert_array_equal(np.isnan(ours), np.isnan(expected), err_msg=f"n={n}")
+        finite = ~np.isnan(expected)
+        np.testing.assert_allclose(ours[finite], expected[finite], rtol=1e-6, atol=0)
+        np.testing.assert_array_equal(np.signbit(ours[finite]), np.signbit(expected[finite]), err_msg=f"n={n}")
+
+
+@pytest.mark.parametrize("name", ["log_softmax", "softmax"])
 def test_c_and_numpy_kernels_agree_through_the_api(name, rng, monkeypatch):
     """The same call on both kernel sets: values and gradients within a few ulp (they round differently)."""
     x = (rng.standard_normal((64, 300)) * 4).astype(np.float32)
@@ -209,7 +226,7 @@ def test_the_nll_kernels_refuse_other_targets_and_a_read_only_output():
 
 
 @pytest.mark.parametrize("threads", [2, 3, 7, 64, 1000])
-@pytest.mark.parametrize("shape", [(1, 5), (3, 40), (257, 1000)])
+@pytest.mark.parametrize("shape", [(1, 5), (3, 40), (257, 1000), (5000, 5)])  # (5000, 5): short rows on threads
 def test_the_thread_count_does_not_change_a_bit(threads, shape):
     x = logits(shape[1])[: shape[0]] if shape[0] <= 200 else np.tile(logits(shape[1]), (2, 1))[: shape[0]]
     g = np.random.default_rng(1).standard_normal(x.shape).astype(np.float32)
@@ -219,6 +236,20 @@ def test_the_thread_count_does_not_change_a_bit(threads, shape):
         getattr(ckernels, name)(one, *arrays, x.shape[1], 1)
         getattr(ckernels, name)(many, *arrays, x.shape[1], threads)
         np.testing.assert_array_equal(many, one)
+
+
+@pytest.mark.parametrize("n", [4, 10, 16, 17, 100])
+def test_a_kernel_may_write_over_its_inputs(n):
+    """``out`` may be any input array (the short rows' blocks keep what they still read apart from ``out``)."""
+    x = logits(n)[:40]
+    g = np.random.default_rng(2).standard_normal(x.shape).astype(np.float32)
+    for name, arrays in [("log_softmax", (x,)), ("softmax", (x,)), ("log_softmax_backward", (g, x - 10)),
+                         ("softmax_backward", (g, x))]:
+        expected = run(name, *arrays)
+        for k in range(len(arrays)):
+            inputs = [a.copy() for a in arrays]
+            getattr(ckernels, name)(inputs[k], *inputs, n, 1)
+            np.testing.assert_array_equal(inputs[k], expected, err_msg=f"{name}, out = input {k}")
 
 
 def test_calls_from_several_python_threads_at_once():

@@ -164,10 +164,16 @@ CLONES static void softmax_short(float *out, const float *x, Py_ssize_t n, Py_ss
 
 CLONES static void log_softmax_backward_short(float *out, const float *g, const float *y, Py_ssize_t n,
                                               Py_ssize_t rows) {
-    exp_all(out, y, rows * n); /* out = exp(y), then g - out * sum(g) row by row */
-    for (Py_ssize_t r = 0; r < rows; r++, out += n, g += n) {
-        float s = short_sum(g, n);
-        for (Py_ssize_t j = 0; j < n; j++) out[j] = g[j] - out[j] * s;
+    float e[BLOCK]; /* exp(y) of the block, kept apart so that out may be g or y, as in the other kernels */
+    for (Py_ssize_t done = 0, per_block = BLOCK / n; done < rows; done += per_block) {
+        Py_ssize_t count = rows - done < per_block ? rows - done : per_block;
+        exp_all(e, y + done * n, count * n);
+        const float *gr = g + done * n;
+        float *o = out + done * n;
+        for (Py_ssize_t r = 0; r < count; r++, gr += n, o += n) {
+            float s = short_sum(gr, n);
+            for (Py_ssize_t j = 0; j < n; j++) o[j] = gr[j] - e[r * n + j] * s;
+        }
     }
 }
 
