@@ -44,7 +44,8 @@ def _add_scaled(a: Any, b: Any, alpha: Number, np_dtype: Any, sign: int = 1) -> 
     scale = _scalar_of(alpha if sign > 0 else -alpha, np_dtype)  # negated as a number: sub(alpha=0) scales by +0.0
     if np_dtype == np.float64:
         return fused_multiply_add(scale, b, a)
-    if np_dtype == _FLOAT32 and a.shape == b.shape and (out := _c.into_new("add_scaled", a, b, float(scale))) is not None:
+    out = _c.into_new("add_scaled", a, b, float(scale)) if np_dtype == _FLOAT32 and a.shape == b.shape else None
+    if out is not None:
         return out  # the same rounding as below, in one pass
     wide = np.dtype(np.float32 if np_dtype == np.float16 else np.float64)
     if isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.shape == b.shape and a.size > _WIDE_BLOCK:
@@ -56,8 +57,9 @@ def _add_scaled_into(out: Any, b: Any, alpha: Number) -> None:
     """``out += alpha * b`` for arrays of one dtype and shape, rounded as ``_add_scaled``: in place, in one
     pass, where the C kernel applies (an optimizer's update of a parameter), else through a new array (also
     when ``b`` overlaps ``out``: writing while reading would read elements already updated)."""
-    if not (_c.enabled and out.dtype == _FLOAT32 and out.shape == b.shape and not np.may_share_memory(out, b)
-            and _c.kernels.add_scaled(out, out, b, float(_scalar_of(alpha, _FLOAT32)))):
+    in_c = (_c.enabled and isinstance(out, np.ndarray) and out.dtype == _FLOAT32 and out.shape == b.shape
+            and not np.may_share_memory(out, b))  # (a CuPy array is not for C, nor for NumPy's overlap test)
+    if not (in_c and _c.kernels.add_scaled(out, out, b, float(_scalar_of(alpha, _FLOAT32)))):
         out[...] = _add_scaled(out, b, alpha, out.dtype)
 
 
