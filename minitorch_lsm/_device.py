@@ -231,10 +231,13 @@ class quietly:
         self.token = None
 
 
+_NOTHING_TO_DO = contextlib.nullcontext()  # (it holds no state: one serves every with)
+
+
 def on_device(dev: device) -> contextlib.AbstractContextManager[Any]:
     """A context in which new CuPy arrays land on ``dev`` (a no-op for cpu)."""
     if dev.type == "cpu":
-        return contextlib.nullcontext()
+        return _NOTHING_TO_DO
     return xp_of(dev).cuda.Device(dev.index)
 
 

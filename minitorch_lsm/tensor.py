@@ -78,7 +78,7 @@ def _check_assigned_grad(tensor: "Tensor", grad: Any) -> None:
         kind = type(grad)
         name = kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__.split('.')[0]}.{kind.__name__}"
         raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type {name}")
-    if grad.shape != tensor.shape:
+    if grad._data.shape != tensor._data.shape:  # (the arrays' tuples: .shape would build two torch.Size)
         raise RuntimeError(f"attempting to assign a gradient of size '{list(grad.shape)}' to a tensor of size "
                            f"'{list(tensor.shape)}'. Please ensure that the gradient and the tensor are the same size")
     if grad.dtype is not tensor.dtype:

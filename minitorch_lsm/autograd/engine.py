@@ -74,7 +74,7 @@ def _validate_root(root: "Tensor", grad: "Tensor | None", index: int) -> "Tensor
     if not root.requires_grad:
         raise RuntimeError(f"element {index} of tensors does not require grad and does not have a grad_fn")
     if grad is None:
-        if root.numel() != 1:
+        if root._data.size != 1:
             raise RuntimeError("grad can be implicitly created only for scalar outputs")
         if not root.dtype.is_floating_point:
             raise RuntimeError(f"grad can be implicitly created only for real scalar outputs but got {root.dtype}")
@@ -84,7 +84,7 @@ def _validate_root(root: "Tensor", grad: "Tensor | None", index: int) -> "Tensor
         return Tensor._from_array(ones, root.device)
     if not isinstance(grad, Tensor):
         raise TypeError(f"gradient must be a Tensor or None, not {type(grad).__name__}")
-    if grad.shape != root.shape:
+    if grad._data.shape != root._data.shape:  # (the arrays' tuples: .shape would build two torch.Size)
         raise RuntimeError(
             f"Mismatch in shape: grad_output[{index}] has a shape of {grad.shape} and "
             f"output[{index}] has a shape of {root.shape}.")
