@@ -11,9 +11,9 @@ A tensor holds
 
 The math methods (``x.exp()``, ``x.sum(1)``, ``x @ y``...) are the functions of ``ops/``, attached in
 ``ops/__init__.py``. The ways out of the framework and the dtype and device moves (``x.item()``,
-``x.numpy()``, ``x.to(...)``, ``x.float()``...) are in ``_tensor_conversions.py``, a mixin that Tensor
-inherits; this file holds what is specific to the container: its construction, its autograd state, its
-shape and size.
+``x.numpy()``, ``x.to(...)``, ``x.float()``...) are in ``_tensor_conversions.py``, and its shape and size
+(``x.shape``, ``x.size()``, ``x.numel()``...) in ``_tensor_shape.py``: mixins that Tensor inherits. This
+file holds what is specific to the container: its construction and its autograd state.
 
 Examples:
     >>> import minitorch_lsm as torch
@@ -35,34 +35,9 @@ from . import _device, _dtype
 from .autograd import grad_mode as _grad_mode
 from ._dtype import dtype as DType
 from ._tensor_conversions import TensorConversionsMixin
+from ._tensor_shape import Size, TensorShapeMixin
 
 __all__ = ["Tensor", "Size"]
-
-
-class Size(tuple):
-    """A tensor's shape: a tuple of ints that prints as ``torch.Size([2, 3])`` and compares equal to the plain tuple.
-
-    Examples:
-        >>> import minitorch_lsm as torch
-        >>> torch.zeros(2, 3).shape, torch.zeros(2, 3).shape == (2, 3)
-        (torch.Size([2, 3]), True)
-    """
-
-    def __repr__(self) -> str:
-        return f"torch.Size([{', '.join(map(str, self))}])"
-
-    def numel(self) -> int:
-        """The number of elements a tensor of this shape holds: the product of the sizes (1 for ``Size([])``).
-
-        Examples:
-            >>> import minitorch_lsm as torch
-            >>> torch.Size([2, 3, 4]).numel(), torch.Size([]).numel()
-            (24, 1)
-        """
-        n = 1
-        for s in self:
-            n *= s
-        return n
 
 
 NON_LEAF_GRAD_WARNING = (
@@ -92,7 +67,7 @@ def _check_assigned_grad(tensor: "Tensor", grad: Any) -> None:
         raise RuntimeError("assigned grad has data located on a different device")
 
 
-class Tensor(TensorConversionsMixin):
+class Tensor(TensorShapeMixin, TensorConversionsMixin):
     """A multi-dimensional array with a dtype, a device and (optionally) a gradient.
 
     Create tensors with the factories (``torch.tensor``, ``torch.zeros``, ...), not this class.
@@ -416,90 +391,3 @@ class Tensor(TensorConversionsMixin):
         from .autograd import backward
 
         backward(self, gradient, retain_graph, create_graph, inputs=inputs)
-
-    # ------------------------------------------------------------------ shape and size
-    @property
-    def shape(self) -> Size:
-        """The size of each dimension, as ``torch.Size``.
-
-        Examples:
-            >>> import minitorch_lsm as torch
-            >>> torch.zeros(2, 3).shape
-            torch.Size([2, 3])
-        """
-        return Size(self._data.shape)
-
-    def size(self, dim: int | None = None) -> Any:
-        """The shape, or the length of dimension ``dim`` (negative dims count from the end).
-
-        Examples:
-            >>> import minitorch_lsm as torch
-            >>> x = torch.zeros(2, 3)
-            >>> x.size(), x.size(0), x.size(-1)
-            (torch.Size([2, 3]), 2, 3)
-        """
-        if dim is None:
-            return self.shape
-        from .ops._util import normalize_dim
-        return self._data.shape[normalize_dim(dim, self.ndim)]
-
-    @property
-    def ndim(self) -> int:
-        """The number of dimensions: ``len(x.shape)``.
-
-        Examples:
-            >>> import minitorch_lsm as torch
-            >>> torch.zeros(2, 3).ndim, torch.tensor(5.).ndim
-            (2, 0)
-        """
-        return self._data.ndim
-
-    def dim(self) -> int:
-        """The number of dimensions: ``len(x.shape)``, the same as ``x.ndim``.
-
-        Examples:
-            >>> import minitorch_lsm as torch
-            >>> torch.zeros(2, 3, 4).dim()
-            3
-        """
-        return self._data.ndim
-
-    def ndimension(self) -> int:
-        """The number of dimensions: an older name for ``dim()``.
-
-        Examples:
-            >>> import minitorch_lsm as torch
-            >>> torch.tensor(5.).ndimension()
-            0
-        """
-        return self._data.ndim
-
-    def numel(self) -> int:
-        """The number of elements: the product of the sizes.
-
-        Examples:
-            >>> import minitorch_lsm as torch
-            >>> torch.zeros(2, 3).numel()
-            6
-        """
-        return int(self._data.size)
-
-    def nelement(self) -> int:
-        """The number of elements: another name for ``numel()``.
-
-        Examples:
-            >>> import minitorch_lsm as torch
-            >>> torch.zeros(4, 0).nelement(), torch.tensor(1.).nelement()
-            (0, 1)
-        """
-        return int(self._data.size)
-
-    def element_size(self) -> int:
-        """Bytes per element: ``dtype.itemsize``.
-
-        Examples:
-            >>> import minitorch_lsm as torch
-            >>> torch.zeros(2).element_size(), torch.zeros(2, dtype=torch.float64).element_size()
-            (4, 8)
-        """
-        return self.dtype.itemsize
