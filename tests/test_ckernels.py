@@ -91,6 +91,17 @@ def test_exp_over_its_whole_range():
     assert np.isneginf(run("log_softmax_backward", np.full_like(y, 0.2), y)[0, 3:]).all()
 
 
+
+@pytest.mark.parametrize("n", [16, 1000])
+def test_the_log_of_a_row_sum_is_rounded_once(n):
+    """A row of k zeros among -infs sums to k exactly (exp(0) = 1, exp(-inf) = 0), so its log_softmax at
+    the zeros is -log(k), which the kernels' own log gives correctly rounded (short rows and long ones)."""
+    k = np.arange(1, n + 1)
+    x = np.where(np.arange(n) < k[:, None], 0.0, -np.inf).astype(np.float32)
+    expected = (-np.log(k.astype(np.float64))).astype(np.float32)
+    np.testing.assert_array_equal(run("log_softmax", x)[:, 0], expected)
+    np.testing.assert_array_equal(run("log_softmax", x)[:, -1], np.where(k == n, expected, -np.inf))
+
 ROWS = np.array([[1.0, -np.inf, 2.0, 3.0], [np.inf, 1.0, 2.0, 3.0], [np.nan, 1.0, 2.0, 3.0],
                  [-np.inf, -np.inf, -np.inf, -np.inf], [1e30, -1e30, 0.0, 1e4], [5.0, 5.0, 5.0, 5.0]],
                 dtype=np.float32)
