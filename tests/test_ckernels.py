@@ -221,18 +221,18 @@ def test_the_kernels_refuse_what_they_were_not_written_for(make, position):
     if position == 1:  # x of nll_loss, out of its backward
         t = np.zeros(4, np.int64)
         assert ckernels.nll_loss(None, a, t, None, -100, 4) is None
-        assert ckernels.nll_loss_backward(a, t, None, -100, 4, np.ones(1, np.float32)) is None
+        assert ckernels.nll_loss_backward(a, t, None, -100, 4, np.ones(1, np.float32), 1.0) is None
 
 
 def test_the_nll_kernels_refuse_other_targets_and_a_read_only_output():
     x, w, scale = np.zeros((4, 3), np.float32), np.ones(3, np.float32), np.ones(1, np.float32)
     for target in (np.zeros(4, np.int32), np.zeros(8, np.int64)[::2]):
         assert ckernels.nll_loss(None, x, target, w, -100, 3) is None
-        assert ckernels.nll_loss_backward(np.zeros((4, 3), np.float32), target, w, -100, 3, scale) is None
+        assert ckernels.nll_loss_backward(np.zeros((4, 3), np.float32), target, w, -100, 3, scale, 1.0) is None
     assert ckernels.nll_loss(None, x, np.zeros(4, np.int64), w.astype(np.float64), -100, 3) is None
     read_only = np.zeros((4, 3), np.float32)
     read_only.flags.writeable = False
-    assert ckernels.nll_loss_backward(read_only, np.zeros(4, np.int64), w, -100, 3, scale) is None
+    assert ckernels.nll_loss_backward(read_only, np.zeros(4, np.int64), w, -100, 3, scale, 1.0) is None
     assert ckernels.log_softmax(read_only, x, 3, 1) is False
 
 
@@ -508,7 +508,11 @@ def test_nll_loss_out_of_bounds_target_raises_on_both_paths(monkeypatch, use_c, 
     (lambda x, t, w: ckernels.nll_loss(np.empty(3, np.float32), x, t, w, -100, 3), "bytes of float32"),
     (lambda x, t, w: ckernels.nll_loss(None, x, t, w, -100, -3), "must not be negative"),
     (lambda x, t, w: ckernels.nll_loss_backward(np.zeros((4, 3), np.float32), t, w, -100, 3,
-                                                np.ones(2, np.float32)), "expected 1 or 4 scales"),
+                                                np.ones(2, np.float32), 1.0), "expected 1 or 4 scales"),
+    (lambda x, t, w: ckernels.nll_loss_backward(np.zeros((4, 3), np.float32), t, w, -100, 3,
+                                                np.ones(1, np.float32)), "expected 7 arguments"),
+    (lambda x, t, w: ckernels.nll_loss_backward(np.zeros((4, 3), np.float32), t, w, -100, 3,
+                                                np.ones(1, np.float32), "2"), "must be real number"),
 ])
 def test_nll_loss_kernel_argument_checks(call, message):
     x, t, w = np.zeros((4, 3), np.float32), np.array([0, 1, 2, -100]), np.ones(3, np.float32)
@@ -519,12 +523,31 @@ def test_nll_loss_kernel_argument_checks(call, message):
 def test_nll_loss_kernel_reports_the_first_bad_row():
     """(The sums are then incomplete: the caller raises.)"""
     x, w = np.arange(12, dtype=np.float32).reshape(4, 3), np.ones(3, np.float32)
-    assert ckernels.nll_loss(None, x, np.array([0, 2, 3, 1]), w, -100, 3)[2] == 2
-    assert ckernels.nll_loss(None, x, np.array([0, -5, 2, 1]), None, -5, 3) == (-(0 + 8 + 10), 3.0, -1)
+    assert ckernels.nll_loss(None, x, np.array([0, 2, 3, 1]), w, -100, 3)[3] == 2
+    assert ckernels.nll_loss(None, x, np.array([0, -5, 2, 1]), None, -5, 3) == (-(0 + 8 + 10), 3.0, -6.0, -1)
     out = np.zeros((4, 3), np.float32)
-    assert ckernels.nll_loss_backward(out, np.array([0, 9, 1, 1]), None, -100, 3, np.ones(1, np.float32)) == 1
-    assert ckernels.nll_loss(None, np.zeros((0, 3), np.float32), np.zeros(0, np.int64), None, -100, 3) == (0.0, 0.0, -1)
+    assert ckernels.nll_loss_backward(out, np.array([0, 9, 1, 1]), None, -100, 3, np.ones(1, np.float32), 1.0) == 1
+    empty = ckernels.nll_loss(None, np.zeros((0, 3), np.float32), np.zeros(0, np.int64), None, -100, 3)
+    assert empty[:2] == (0.0, 0.0) and np.isnan(empty[2]) and empty[3] == -1  # (0 / 0: forward gives +nan itself)
 
+
+
+@pytest.mark.parametrize("divisor", [3.0, 0.1, 0.0, -0.0])
+def test_nll_loss_backward_kernel_writes_every_element_and_divides_once(divisor):
+    """The gradient array is written whole (so it may come from np.empty): -w[t] * (g / divisor) at each kept
+    target, +0 elsewhere, with g / divisor rounded to float32 once, as NumPy's float32 division."""
+    target, w = np.array([2, -100, 0, 1, 2]), np.array([0.5, 2.0, -1.5], np.float32)
+    g = np.array([0.7], np.float32)
+    out = np.full((5, 3), np.nan, np.float32)
+    assert ckernels.nll_loss_backward(out, target, w, -100, 3, g, divisor) == -1
+    with np.errstate(all="ignore"):
+        s = g[0] / np.float32(divisor)
+    expected, untouched = np.zeros((5, 3), np.float32), np.ones((5, 3), bool)
+    for row, t in enumerate(target):
+        if t != -100:
+            expected[row, t], untouched[row, t] = -(w[t] * s), False
+    np.testing.assert_array_equal(out, expected)
+    assert not np.signbit(out[untouched]).any()  # +0, not whatever the array held
 
 def test_sgd_in_place_update_reads_an_overlapping_gradient_before_writing():
     """(Found by a review.) A gradient that overlaps its parameter in memory is read whole first: the in-place

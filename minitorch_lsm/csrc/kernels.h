@@ -34,7 +34,7 @@ void softmax_backward_rows(float *out, const float *g, const float *y, Py_ssize_
 Py_ssize_t nll_forward(float *losses, const float *x, const int64_t *t, const float *w, int64_t ignore,
                        Py_ssize_t n, Py_ssize_t c, float *sum, float *total_weight);
 Py_ssize_t nll_backward(float *out, const int64_t *t, const float *w, int64_t ignore, Py_ssize_t n,
-                        Py_ssize_t c, const float *scale, int scale_per_row);
+                        Py_ssize_t c, const float *scale, int scale_per_row, float divisor);
 
 #define MAX_WORKERS 63 /* worker threads at most: a call asks for up to MAX_WORKERS + 1 threads */
 

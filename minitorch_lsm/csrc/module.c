@@ -186,11 +186,12 @@ static PyObject *py_threshold_backward(PyObject *self, PyObject *const *args, Py
 }
 
 /* ------------------------------------------------------------------ nll_loss (nll.c)
- * nll_loss(losses, x, target, weight, ignore_index, classes) -> (sum, total_weight, bad_row) or None
+ * nll_loss(losses, x, target, weight, ignore_index, classes) -> (sum, total_weight, mean, bad_row) or None
  *     x: n rows of `classes` floats, target: n int64, weight: None or `classes` floats, losses: None or n
- *     floats to receive each row's loss.
- * nll_loss_backward(out, target, weight, ignore_index, classes, scale) -> bad_row or None
- *     out: n rows of `classes` floats, zeros except where written; scale: 1 or n floats.
+ *     floats to receive each row's loss; mean = sum / total_weight, divided in float32 (as Python floats).
+ * nll_loss_backward(out, target, weight, ignore_index, classes, scale, divisor) -> bad_row or None
+ *     out: n rows of `classes` floats, every one written; scale: 1 or n floats, each divided by divisor
+ *     (a float32 value) before use.
  * bad_row is -1, or the first row whose target is out of bounds (then the results are incomplete). None:
  * an array is not one the kernels take (see get_array), and nothing was computed. */
 static int get_optional_floats(PyObject *obj, Py_buffer *view, int writable, Py_ssize_t length) {
@@ -251,7 +252,7 @@ static PyObject *py_nll_loss(PyObject *self, PyObject *const *args, Py_ssize_t n
     bad = nll_forward(v[3].buf, v[2].buf, v[0].buf, v[1].buf, ignore, n, classes, &sum, &total);
     Py_END_ALLOW_THREADS
     release_all(v, 4);
-    return Py_BuildValue("ddn", (double)sum, (double)total, bad);
+    return Py_BuildValue("dddn", (double)sum, (double)total, (double)(sum / total), bad);
 }
 
 static PyObject *py_nll_loss_backward(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
@@ -259,7 +260,9 @@ static PyObject *py_nll_loss_backward(PyObject *self, PyObject *const *args, Py_
     Py_buffer v[4] = {{0}}; /* target, weight, out, scale */
     int64_t ignore;
     Py_ssize_t classes, n, bad = -1;
-    if (check_count(nargs, 6) < 0) return NULL;
+    if (check_count(nargs, 7) < 0) return NULL;
+    float divisor = (float)PyFloat_AsDouble(args[6]);
+    if (divisor == -1.0f && PyErr_Occurred()) return NULL;
     int got = get_targets(args + 1, v, &ignore, &classes, &n);
     if (got == 1) got = get_floats(args[0], &v[2], 1, n * classes * (Py_ssize_t)sizeof(float));
     if (got == 1) got = get_floats(args[5], &v[3], 0, -1);
@@ -273,7 +276,7 @@ static PyObject *py_nll_loss_backward(PyObject *self, PyObject *const *args, Py_
         PyErr_Format(PyExc_ValueError, "expected 1 or %zd scales, got %zd", n, scales);
     } else {
         Py_BEGIN_ALLOW_THREADS
-        bad = nll_backward(v[2].buf, v[0].buf, v[1].buf, ignore, n, classes, v[3].buf, scales != 1);
+        bad = nll_backward(v[2].buf, v[0].buf, v[1].buf, ignore, n, classes, v[3].buf, scales != 1, divisor);
         Py_END_ALLOW_THREADS
     }
     release_all(v, 4);
@@ -288,9 +291,9 @@ static PyMethodDef methods[] = {
     {"threshold_backward", (PyCFunction)(void (*)(void))py_threshold_backward, METH_FASTCALL,
      "threshold_backward(out, g, y) -> bool: out = y <= 0 ? 0 : g"},
     {"nll_loss", (PyCFunction)(void (*)(void))py_nll_loss, METH_FASTCALL,
-     "nll_loss(losses, x, target, weight, ignore_index, classes) -> (sum, total_weight, bad_row) or None"},
+     "nll_loss(losses, x, target, weight, ignore_index, classes) -> (sum, total_weight, mean, bad_row) or None"},
     {"nll_loss_backward", (PyCFunction)(void (*)(void))py_nll_loss_backward, METH_FASTCALL,
-     "nll_loss_backward(out, target, weight, ignore_index, classes, scale) -> bad_row or None"},
+     "nll_loss_backward(out, target, weight, ignore_index, classes, scale, divisor) -> bad_row or None"},
     {"log_softmax", (PyCFunction)(void (*)(void))py_log_softmax, METH_FASTCALL,
      "log_softmax(out, x, n, threads) -> bool: out = (x - m) - log(sum(exp(x - m))) for each row of n floats"},
     {"softmax", (PyCFunction)(void (*)(void))py_softmax, METH_FASTCALL,
@@ -307,7 +310,7 @@ static struct PyModuleDef module = {.m_base = PyModuleDef_HEAD_INIT, .m_name = "
 
 /* ops/_c.py uses the kernels only if this matches its own number: an editable install keeps an old build
  * when the source changes, and the two would no longer agree on what the functions are. */
-#define API_VERSION 4
+#define API_VERSION 5
 
 PyMODINIT_FUNC PyInit__ckernels(void) {
     PyObject *m = PyModule_Create(&module);

@@ -2,7 +2,8 @@
  * targets t (n) and optional class weights w (c):
  *
  *     nll_forward:   loss_i = -(x[i, t_i] * w[t_i])   (0 where t_i == ignore); their sum and sum_i w[t_i]
- *     nll_backward:  out[i, t_i] = -(w[t_i] * s_i)    (s: one scale for all rows, or one per row)
+ *     nll_backward:  out[i, t_i] = -(w[t_i] * (s_i / d)), 0 elsewhere   (s: one scale for all rows, or one
+ *                    per row; d: 'mean''s divisor, the total weight, or 1)
  *
  * Both return the first row whose target is neither `ignore` nor in [0, c), or -1: ops/loss.py raises
  * PyTorch's IndexError for it, and nothing is read or written out of bounds.
@@ -15,6 +16,8 @@
  * is added: the pragma stops GCC from fusing the two into one multiply-add, which PyTorch's build of this
  * loop does not do either (clang fuses only within one expression, and these are two). */
 #include "kernels.h"
+
+#include <string.h>
 
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC optimize("fp-contract=off")
@@ -67,13 +70,16 @@ Py_ssize_t nll_forward(float *losses, const float *x, const int64_t *t, const fl
 }
 
 Py_ssize_t nll_backward(float *out, const int64_t *t, const float *w, int64_t ignore, Py_ssize_t n,
-                        Py_ssize_t c, const float *scale, int scale_per_row) {
+                        Py_ssize_t c, const float *scale, int scale_per_row, float divisor) {
+    float s = scale_per_row ? 0.0f : scale[0] / divisor; /* rounded once, as torch divides grad_output by total_weight */
     for (Py_ssize_t i = 0; i < n; i++) {
+        float *row = out + i * c;
+        memset(row, 0, (size_t)c * sizeof *row); /* (while the row is in the cache; +0 in every float) */
         int64_t target = t[i];
         if (target == ignore) continue;
         if (target < 0 || target >= c) return i;
-        float s = scale[scale_per_row ? i : 0];
-        out[i * c + target] = -((w ? w[target] : 1.0f) * s);
+        if (scale_per_row) s = scale[i] / divisor;
+        row[target] = -((w ? w[target] : 1.0f) * s);
     }
     return -1;
 }

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-API_VERSION = 4  # the number csrc/module.c was written for (its API_VERSION)
+API_VERSION = 5  # the number csrc/module.c was written for (its API_VERSION)
 
 try:
     from .. import _ckernels as kernels
