@@ -32,6 +32,7 @@ import warnings
 from typing import Any, Callable
 
 from . import _device, _dtype
+from . import autograd as _autograd  # (half loaded here: it imports this module; whole before any backward)
 from .autograd import grad_mode as _grad_mode
 from ._dtype import dtype as DType
 from ._tensor_conversions import TensorConversionsMixin
@@ -388,6 +389,4 @@ class Tensor(TensorShapeMixin, TensorConversionsMixin):
             >>> (x * 2).backward(torch.tensor([1., 0.1, 0.01])); x.grad
             tensor([2.0000, 0.2000, 0.0200])
         """
-        from .autograd import backward
-
-        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+        _autograd.backward(self, gradient, retain_graph, create_graph, inputs=inputs)

@@ -6,7 +6,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from .. import _dtype
+from .. import _device, _dtype
 from ..tensor import Tensor
 
 __all__ = ["normalize_dim", "normalize_dims", "as_operand", "as_int", "float_dtype_for", "broadcast_shape"]
@@ -93,7 +93,6 @@ def as_operand(value: Any, like: Tensor) -> Tensor:
     if isinstance(value, Tensor):
         return value
     if isinstance(value, (bool, int, float, np.bool_, np.integer, np.floating)):
-        from .._device import on_device, xp_of
         if isinstance(value, (bool, np.bool_)):
             np_dtype: Any = np.bool_
         elif isinstance(value, (int, np.integer)):
@@ -104,8 +103,8 @@ def as_operand(value: Any, like: Tensor) -> Tensor:
                 raise RuntimeError("value cannot be converted to type int64_t without overflow")
         else:
             np_dtype = np.float64
-        with on_device(like.device):
-            array = xp_of(like.device).asarray(value, dtype=np_dtype)
+        with _device.on_device(like.device):
+            array = _device.xp_of(like.device).asarray(value, dtype=np_dtype)
         return Tensor._from_array(array, like.device, wrapped=True)
     raise TypeError(f"unsupported operand type: {type(value).__name__}")
 
@@ -177,8 +176,7 @@ def select(condition: Any, a: Any, b: Any) -> Any:
     branches on every element, about 5 ns each when the condition is unpredictable (relu's ``x < 0``), five
     times these five vectorised passes; the bits, and so the result, are the same."""
     if not isinstance(condition, (np.ndarray, np.generic)):
-        from .._device import array_device, xp_of
-        return xp_of(array_device(condition)).where(condition, a, b)
+        return _device.xp_of(_device.array_device(condition)).where(condition, a, b)
     condition, a, b = np.asarray(condition), np.asarray(a), np.asarray(b)
     if (condition.dtype != np.bool_ or condition.size < _SELECT_BY_BITS_FROM or a.dtype != b.dtype
             or a.dtype.kind not in "biuf"):
