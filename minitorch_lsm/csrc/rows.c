@@ -125,7 +125,7 @@ CLONES static void minus_times(float *out, const float *g, const float *y, float
  * is done row by row: the maximum, the sum (in four lanes), the result. Each kernel is compiled for every
  * row length (BY_ROW_LENGTH, below), so that the compiler unrolls the loops over a row completely. A
  * log_softmax call at (64, 10) took 2.9 us with rows padded to 16 lanes, 2.1-3.1 us with blocks and logf,
- * and 1.4 us now (timeit, a 2-core AMD EPYC with AVX2; docs/performance.md). */
+ * and 1.3 us now (timeit, a 2-core AMD EPYC with AVX2; docs/performance.md). */
 #define SHORT 16
 #define ALWAYS_INLINE static inline __attribute__((always_inline)) /* into each clone of its caller */
 #define BLOCK 256 /* floats per block: whole rows, at least SHORT of them */
@@ -151,21 +151,20 @@ CLONES static void exp_all(float *e, const float *s, Py_ssize_t count) {
         if (j + 2 < n) l2 = STEP(l2, TERM(j + 2));                                     \
         return STEP(STEP(l0, l2), STEP(l1, l3));                                       \
     }
-#define ADD(s, t) ((s) + (t))
-#define MAX(m, t) ((t) > (m) ? (t) : (m)) /* a nan t is skipped, as in row_max (a lane is never nan) */
+#define LANE_ADD(s, t) ((s) + (t))
+#define LANE_MAX(m, t) ((t) > (m) ? (t) : (m)) /* a nan t is skipped, as in row_max (a lane is never nan) */
 /* Sums start from -0 (-0 + x == x, also for x = -0); where the CPU has FMA, short_dot's multiply-adds
  * are fused, as in the long rows' sum_product_leaf. Summed in order instead, the sums were faster but
  * nearer torch's error than the tests allow for a margin: softmax at rows of 10 had 1.18x torch's mean
  * error (the tests allow 1.25x), its backward at 16 1.27x. */
-SHORT_REDUCE(short_sum, -0.0f, ADD, PLAIN_TERM)
-SHORT_REDUCE(short_dot, -0.0f, ADD, PRODUCT_TERM)
-SHORT_REDUCE(short_max_of, -INFINITY, MAX, PLAIN_TERM)
-#define short_max(x, n) short_max_of(x, NULL, n)
+SHORT_REDUCE(short_sum, -0.0f, LANE_ADD, PLAIN_TERM)
+SHORT_REDUCE(short_dot, -0.0f, LANE_ADD, PRODUCT_TERM)
+SHORT_REDUCE(short_max, -INFINITY, LANE_MAX, PLAIN_TERM)
 
 /* For each of `rows` rows of n <= SHORT floats: shifted = x - max(x), written to `shifted`. */
 ALWAYS_INLINE void shift_by_max(float *shifted, const float *x, Py_ssize_t n, Py_ssize_t rows) {
     for (Py_ssize_t r = 0; r < rows; r++, x += n, shifted += n) {
-        float m = short_max(x, n);
+        float m = short_max(x, NULL, n);
         for (Py_ssize_t j = 0; j < n; j++) shifted[j] = x[j] - m;
     }
 }
