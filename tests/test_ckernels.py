@@ -91,7 +91,6 @@ def test_exp_over_its_whole_range():
     assert np.isneginf(run("log_softmax_backward", np.full_like(y, 0.2), y)[0, 3:]).all()
 
 
-
 @pytest.mark.parametrize("n", [16, 1000])
 def test_the_log_of_a_row_sum_is_rounded_once(n):
     """A row of k zeros among -infs sums to k exactly (exp(0) = 1, exp(-inf) = 0), so its log_softmax at
@@ -99,8 +98,10 @@ def test_the_log_of_a_row_sum_is_rounded_once(n):
     k = np.arange(1, n + 1)
     x = np.where(np.arange(n) < k[:, None], 0.0, -np.inf).astype(np.float32)
     expected = (-np.log(k.astype(np.float64))).astype(np.float32)
-    np.testing.assert_array_equal(run("log_softmax", x)[:, 0], expected)
-    np.testing.assert_array_equal(run("log_softmax", x)[:, -1], np.where(k == n, expected, -np.inf))
+    out = run("log_softmax", x)
+    np.testing.assert_array_equal(out[:, 0], expected)
+    np.testing.assert_array_equal(out[:, -1], np.where(k == n, expected, -np.inf))
+
 
 ROWS = np.array([[1.0, -np.inf, 2.0, 3.0], [np.inf, 1.0, 2.0, 3.0], [np.nan, 1.0, 2.0, 3.0],
                  [-np.inf, -np.inf, -np.inf, -np.inf], [1e30, -1e30, 0.0, 1e4], [5.0, 5.0, 5.0, 5.0]],
@@ -531,7 +532,6 @@ def test_nll_loss_kernel_reports_the_first_bad_row():
     assert empty[:2] == (0.0, 0.0) and np.isnan(empty[2]) and empty[3] == -1  # (0 / 0: forward gives +nan itself)
 
 
-
 @pytest.mark.parametrize("divisor", [3.0, 0.1, 0.0, -0.0])
 def test_nll_loss_backward_kernel_writes_every_element_and_divides_once(divisor):
     """The gradient array is written whole (so it may come from np.empty): -w[t] * (g / divisor) at each kept
@@ -548,6 +548,7 @@ def test_nll_loss_backward_kernel_writes_every_element_and_divides_once(divisor)
             expected[row, t], untouched[row, t] = -(w[t] * s), False
     np.testing.assert_array_equal(out, expected)
     assert not np.signbit(out[untouched]).any()  # +0, not whatever the array held
+
 
 def test_sgd_in_place_update_reads_an_overlapping_gradient_before_writing():
     """(Found by a review.) A gradient that overlaps its parameter in memory is read whole first: the in-place
