@@ -78,9 +78,12 @@ def _validate_root(root: "Tensor", grad: "Tensor | None", index: int) -> "Tensor
             raise RuntimeError("grad can be implicitly created only for scalar outputs")
         if not root.dtype.is_floating_point:
             raise RuntimeError(f"grad can be implicitly created only for real scalar outputs but got {root.dtype}")
-        with _device.on_device(root.device):  # CuPy allocates (and runs fill) on the current device
-            ones = _device.xp_of(root.device).empty(root._data.shape, root._data.dtype)
-            ones.fill(1)  # (NumPy's ones() is this, behind a Python function and a copyto: 2.5x the time)
+        if root.device.type == "cpu":  # (NumPy's ones() is empty() and fill(), behind a Python function and a
+            ones = np.empty(root._data.shape, root._data.dtype)  # copyto: 2.5x the time)
+            ones.fill(1)
+        else:
+            with _device.on_device(root.device):  # CuPy allocates (and runs fill) on the current device
+                ones = _device.xp_of(root.device).ones(root._data.shape, root._data.dtype)
         return Tensor._from_array(ones, root.device)
     if not isinstance(grad, Tensor):
         raise TypeError(f"gradient must be a Tensor or None, not {type(grad).__name__}")
@@ -160,19 +163,21 @@ def accumulate_grad(leaf: "Tensor", grad: "Tensor", *, create_graph: bool, exclu
         >>> w.grad
         tensor([2., 3.])
     """
-    old = leaf._grad  # (not .grad: a non-leaf of backward(inputs=) would warn)
+    # (``_grad``, not ``.grad``: reading it on a non-leaf of backward(inputs=) would warn, and the setter's
+    # checks hold already, the engine having fitted ``grad`` to the leaf's shape and dtype)
+    old = leaf._grad
     if old is None:
         if create_graph:
-            leaf.grad = grad.clone()  # type: ignore[attr-defined]
+            leaf._grad = grad.clone()  # type: ignore[attr-defined]
         elif exclusive and _owns_memory(grad._data):  # the tensor itself, unless a subclass or in a graph
             plain = type(grad) is Tensor and grad._grad_fn is None and not grad._requires_grad
-            leaf.grad = grad if plain else grad.detach()
+            leaf._grad = grad if plain else grad.detach()
         else:
-            leaf.grad = Tensor._from_array(grad._data.copy(), grad.device)
+            leaf._grad = Tensor._from_array(grad._data.copy(), grad.device)
     elif (create_graph or old.requires_grad or old.shape != grad.shape or old.dtype is not grad.dtype
           or old.device != grad.device or not getattr(old._data.flags, "writeable", True)):
         total = old + grad
-        leaf.grad = total if create_graph else total.detach()
+        leaf._grad = total if create_graph else total.detach()
     else:
         _device.call_quietly(_device.xp_of(old.device).add, old._data, grad._data, old._data)  # (out=old)
         old._bump_version()
@@ -209,6 +214,169 @@ def _nodes_to_run(roots: Sequence["Tensor"], wanted_nodes: dict[Any, int], wante
     return to_run
 
 
+class _GraphTask:
+    """The state of one backward run (PyTorch calls it a GraphTask): the gradients received so far for each
+    node and each leaf, the heap of nodes waiting to run (largest creation number first), and what
+    ``autograd.grad`` captures. Its methods are the steps of the run; ``run_backward`` drives them.
+
+    One object with named fields rather than closures over a function's locals: a closure makes a cell for
+    each variable it shares, and setting up five closures cost more than the rest of a one-node backward."""
+
+    __slots__ = ("create_graph", "to_run", "wanted_leaves", "wanted_nodes", "captured", "node_grads",
+                 "leaf_grads", "heap", "seen_outside", "sums")
+
+    def __init__(self, roots: Sequence["Tensor"], create_graph: bool, capture: Iterable["Tensor"] | None) -> None:
+        self.create_graph = create_graph
+        self.captured: dict[int, Tensor] = {}
+        self.node_grads: dict[Function, Any] = {}
+        self.leaf_grads: dict[int, tuple[Tensor, Tensor | None]] = {}
+        self.heap: list[tuple[int, int, Function]] = []
+        self.seen_outside: set[int] = set()  # arrays someone else may hold: given by the caller or shown to a hook
+        self.sums: dict[int, weakref.ref] = {}  # the sums made here, which nobody else has seen: they may grow in place
+        if capture is None:
+            self.to_run, self.wanted_leaves, self.wanted_nodes = None, set(), {}
+        else:
+            capture = list(capture)
+            self.wanted_leaves = {id(t) for t in capture if t.grad_fn is None}
+            # (a node's output, or (node, k) for output k of a node with several) -> the captured tensor's id
+            self.wanted_nodes = {gradient_edge(t): id(t) for t in capture if t.grad_fn is not None}
+            self.to_run = _nodes_to_run(roots, self.wanted_nodes, self.wanted_leaves)
+
+    def total(self, a: Tensor, b: Tensor) -> Tensor:
+        """Two gradients for the same place (same shape and dtype): a recorded add only when the
+        backward itself is being differentiated, else a plain array add without tape overhead, into
+        ``a`` itself when ``a`` is a sum made here."""
+        if self.create_graph:
+            return a + b
+        made_here = self.sums.get(id(a))
+        if made_here is not None and made_here() is a:  # (an id alone may be a freed sum's, reused)
+            a._data += b._data  # in place (NumPy or CuPy), with run_backward's warnings off
+            return a
+        array = a._data + b._data
+        out = Tensor._from_array(np.asarray(array) if isinstance(array, np.generic) else array, a.device)  # 0-d
+        self.sums[id(out)] = weakref.ref(out)
+        return out
+
+    def send(self, edge: Any, grad: Tensor | None) -> None:
+        """Add ``grad`` to what ``edge`` has received. None (a backward gave no gradient there) still wakes
+        the node, as in PyTorch: a custom Function's backward then runs on zeros."""
+        to_run = self.to_run
+        if to_run is not None and not (id(edge) in self.wanted_leaves if isinstance(edge, Tensor)
+                                       else edge_node(edge) in to_run or edge in self.wanted_nodes):
+            return                                         # capturing, and nothing asked for lies that way
+        node_grads = self.node_grads
+        if isinstance(edge, Tensor):                       # a leaf: its gradient waits until the end
+            prior = self.leaf_grads.get(id(edge))
+            if prior is None or prior[1] is None:
+                self.leaf_grads[id(edge)] = (edge, grad)
+            elif grad is not None:
+                self.leaf_grads[id(edge)] = (edge, self.total(prior[1], grad))
+        elif type(edge) is tuple:                          # output k of a node with several: one slot each
+            node, k = edge
+            slots = node_grads.get(node)
+            if slots is None:
+                slots = node_grads[node] = [None] * node.num_outputs
+                heapq.heappush(self.heap, (-node.sequence_nr, id(node), node))
+            slots[k] = grad if slots[k] is None else slots[k] if grad is None else self.total(slots[k], grad)
+        elif edge in node_grads:
+            prior = node_grads[edge]
+            node_grads[edge] = grad if prior is None else prior if grad is None else self.total(prior, grad)
+        else:
+            node_grads[edge] = grad
+            heapq.heappush(self.heap, (-edge.sequence_nr, id(edge), edge))
+
+    def after_tensor_hooks(self, hooks: list[Any] | None, retain_grad_store: Any, grad: Tensor | None) -> Tensor | None:
+        """A gradient after the tensor's hooks (which see None where no gradient came), then retain_grad's
+        store (PyTorch's order)."""
+        for hook in hooks or ():
+            if grad is not None:
+                self.seen_outside.add(id(grad._data))
+            grad = _hook_result(hook, grad, hook(grad))
+        if retain_grad_store is not None and grad is not None:
+            retain_grad_store(grad)
+        return grad
+
+    def after_pre_hooks(self, node: Function, grads: tuple[Tensor | None, ...]) -> tuple[Tensor | None, ...]:
+        for node_hook in node._pre_hooks or ():
+            self.seen_outside.update(id(g._data) for g in grads if g is not None)
+            grads = _pre_hook_results(node_hook, grads, node_hook(grads))
+        return grads
+
+    def gradient_of(self, node: Function) -> Any:
+        """What ``node`` has received, after its output's hooks and its pre-hooks: one gradient, or a tuple
+        of them for a node with several outputs (None where an output got none, and None instead of a tuple
+        where none is left). A captured one is stored."""
+        grad = self.node_grads.pop(node)
+        if type(grad) is list:
+            return self.several_outputs(node, grad)
+        self.sums.pop(id(grad), None)  # handed out from here on (backward may pass it on as it is)
+        if node._tensor_hooks or node.retain_grad_hook is not None:
+            grad = self.after_tensor_hooks(node._tensor_hooks, node.retain_grad_hook, grad)
+        if node._pre_hooks:
+            grad = self.after_pre_hooks(node, (grad,))[0]
+        if grad is not None and node in self.wanted_nodes:
+            self.captured[self.wanted_nodes[node]] = grad
+        return grad
+
+    def several_outputs(self, node: Function, slots: list[Tensor | None]) -> tuple[Tensor | None, ...] | None:
+        """The gradients of a node with several outputs (None where an output got none) after each
+        output's hooks and the node's pre-hooks; None when none is left. Captured ones are stored."""
+        per_output = node._output_hooks or {}
+        for g in slots:
+            self.sums.pop(id(g), None)  # (handed out from here on)
+        grads = tuple(self.after_tensor_hooks(*per_output.get(k, (None, None)), g) for k, g in enumerate(slots))
+        grads = self.after_pre_hooks(node, grads)
+        for k, g in enumerate(grads):
+            if g is not None and (node, k) in self.wanted_nodes:
+                self.captured[self.wanted_nodes[node, k]] = g
+        return grads if any(g is not None for g in grads) else None
+
+    def run_nodes(self, retain_graph: bool) -> None:
+        """Pop the nodes in reverse creation order, run each backward and send its input gradients on."""
+        heap, send, to_run, anomaly = self.heap, self.send, self.to_run, _anomaly.enabled
+        while heap:
+            node = heapq.heappop(heap)[2]
+            grad = self.gradient_of(node)
+            if to_run is not None and node not in to_run:
+                continue  # captured, and nothing else asked for lies beyond: not run, not freed
+            if grad is None and not node.runs_without_gradients:  # none came, or a pre-hook dropped it:
+                for edge in node.next_edges:                       # a built-in backward would give
+                    if edge is not None:                           # None for every input
+                        send(edge, None)
+            else:
+                input_grads = run_checked(node, grad) if anomaly else node.backward(grad)
+                if not isinstance(input_grads, tuple):
+                    input_grads = (input_grads,)
+                for edge, (shape, dtype), input_grad in zip(node.next_edges, node.input_meta, input_grads):
+                    if edge is None:
+                        continue
+                    if input_grad is not None and (input_grad._data.shape != shape or input_grad.dtype is not dtype):
+                        input_grad = fit_to_input(input_grad, shape, dtype)  # (most fit already)
+                    send(edge, input_grad)
+            if not retain_graph:
+                node.release()
+
+    def finish_leaves(self) -> None:
+        """Run each leaf's hooks on its whole gradient (once), then store it: captured, or into ``.grad``."""
+        leaf_grads, seen_outside = self.leaf_grads, self.seen_outside
+        for leaf, grad in leaf_grads.values():
+            for hook in leaf._hooks or ():
+                if grad is not None:
+                    seen_outside.add(id(grad._data))
+                grad = _hook_result(hook, grad, hook(grad))
+            leaf_grads[id(leaf)] = (leaf, grad)
+        for leaf_id, (leaf, grad) in leaf_grads.items():
+            if grad is None:
+                continue
+            if self.to_run is not None:
+                if leaf_id in self.wanted_leaves:
+                    self.captured[leaf_id] = grad
+                continue
+            exclusive = id(grad._data) not in seen_outside and not leaf._hooks and _held_only_here(grad)
+            seen_outside.add(id(grad._data))           # one array is never the .grad of two leaves
+            accumulate_grad(leaf, grad, create_graph=self.create_graph, exclusive=exclusive)
+
+
 def run_backward(roots: Sequence["Tensor"], root_grads: Sequence["Tensor | None"], *,
                  retain_graph: bool, create_graph: bool,
                  capture: Iterable["Tensor"] | None = None) -> dict[int, "Tensor"]:
@@ -226,91 +394,7 @@ def run_backward(roots: Sequence["Tensor"], root_grads: Sequence["Tensor | None"
         >>> found[id(x)], x.grad is None
         (tensor([6.]), True)
     """
-    capturing = capture is not None
-    wanted_leaves = {id(t) for t in capture if t.grad_fn is None} if capture is not None else set()
-    # (a node's output, or (node, k) for output k of a node with several) -> the captured tensor's id
-    wanted_nodes = {gradient_edge(t): id(t) for t in capture if t.grad_fn is not None} if capture is not None else {}
-    captured: dict[int, Tensor] = {}
-    to_run = _nodes_to_run(roots, wanted_nodes, wanted_leaves) if capturing else None
-    node_grads: dict[Function, Tensor] = {}
-    leaf_grads: dict[int, tuple[Tensor, Tensor]] = {}
-    heap: list[tuple[int, int, Function]] = []
-    seen_outside: set[int] = set()  # arrays that someone else may hold: given by the caller or shown to a hook
-    anomaly = _anomaly.enabled
-
-    sums: dict[int, weakref.ref] = {}  # the sums made below, which nobody else has seen: they may grow in place
-
-    def total(a: Tensor, b: Tensor) -> Tensor:
-        """Two gradients for the same place (same shape and dtype): a recorded add only when the
-        backward itself is being differentiated, else a plain array add without tape overhead, into
-        ``a`` itself when ``a`` is a sum made here."""
-        if create_graph:
-            return a + b
-        made_here = sums.get(id(a))
-        if made_here is not None and made_here() is a:  # (an id alone may be a freed sum's, reused)
-            a._data += b._data  # in place (NumPy or CuPy), with run_backward's warnings off
-            return a
-        array = a._data + b._data
-        out = Tensor._from_array(np.asarray(array) if isinstance(array, np.generic) else array, a.device)  # 0-d
-        sums[id(out)] = weakref.ref(out)
-        return out
-
-    def send(edge: Any, grad: Tensor | None) -> None:
-        """Add ``grad`` to what ``edge`` has received. None (a backward gave no gradient there) still wakes
-        the node, as in PyTorch: a custom Function's backward then runs on zeros."""
-        if to_run is not None and not (id(edge) in wanted_leaves if isinstance(edge, Tensor)
-                                       else edge_node(edge) in to_run or edge in wanted_nodes):
-            return                                         # capturing, and nothing asked for lies that way
-        if isinstance(edge, Tensor):                       # a leaf: its gradient waits until the end
-            prior = leaf_grads.get(id(edge))
-            if prior is None or prior[1] is None:
-                leaf_grads[id(edge)] = (edge, grad)
-            elif grad is not None:
-                leaf_grads[id(edge)] = (edge, total(prior[1], grad))
-        elif type(edge) is tuple:                          # output k of a node with several: one slot each
-            node, k = edge
-            slots = node_grads.get(node)
-            if slots is None:
-                slots = node_grads[node] = [None] * node.num_outputs
-                heapq.heappush(heap, (-node.sequence_nr, id(node), node))
-            slots[k] = grad if slots[k] is None else slots[k] if grad is None else total(slots[k], grad)
-        elif edge in node_grads:
-            prior = node_grads[edge]
-            node_grads[edge] = grad if prior is None else prior if grad is None else total(prior, grad)
-        else:
-            node_grads[edge] = grad
-            heapq.heappush(heap, (-edge.sequence_nr, id(edge), edge))
-
-    def after_tensor_hooks(hooks: list[Any] | None, retain_grad_store: Any, grad: Tensor | None) -> Tensor | None:
-        """A gradient after the tensor's hooks (which see None where no gradient came), then retain_grad's
-        store (PyTorch's order)."""
-        for hook in hooks or ():
-            if grad is not None:
-                seen_outside.add(id(grad._data))
-            grad = _hook_result(hook, grad, hook(grad))
-        if retain_grad_store is not None and grad is not None:
-            retain_grad_store(grad)
-        return grad
-
-    def after_pre_hooks(node: Function, grads: tuple[Tensor | None, ...]) -> tuple[Tensor | None, ...]:
-        for node_hook in node._pre_hooks or ():
-            seen_outside.update(id(g._data) for g in grads if g is not None)
-            grads = _pre_hook_results(node_hook, grads, node_hook(grads))
-        return grads
-
-    def several_outputs(node: Function, slots: list[Tensor | None]) -> tuple[Tensor | None, ...] | None:
-        """The gradients of a node with several outputs (None where an output got none) after each
-        output's hooks and the node's pre-hooks; None when none is left. Captured ones are stored."""
-        per_output = node._output_hooks or {}
-        for g in slots:
-            sums.pop(id(g), None)  # (handed out from here on)
-        grads = tuple(after_tensor_hooks(*per_output.get(k, (None, None)), g) for k, g in enumerate(slots))
-        grads = after_pre_hooks(node, grads)
-        for k, g in enumerate(grads):
-            if g is not None and (node, k) in wanted_nodes:
-                captured[wanted_nodes[node, k]] = g
-        return grads if any(g is not None for g in grads) else None
-
+    task = _GraphTask(roots, create_graph, capture)
     previous = _state.grad_enabled
     _state.grad_enabled = create_graph
     try:
@@ -318,62 +402,11 @@ def run_backward(roots: Sequence["Tensor"], root_grads: Sequence["Tensor | None"
             for i, (root, grad) in enumerate(zip(roots, root_grads)):
                 given = grad is not None
                 if given:
-                    seen_outside.add(id(grad._data))
+                    task.seen_outside.add(id(grad._data))
                 grad = _validate_root(root, grad, i)  # (implicit ones are made here: no one else holds them)
-                send(gradient_edge(root), grad.detach() if given and not create_graph else grad)
-            while heap:
-                node = heapq.heappop(heap)[2]
-                grad = node_grads.pop(node)
-                if type(grad) is list:  # one per output: the engine hands backward a tuple
-                    grad = several_outputs(node, grad)
-                else:
-                    sums.pop(id(grad), None)  # handed out from here on (backward may pass it on as it is)
-                    if node._tensor_hooks or node.retain_grad_hook is not None:
-                        grad = after_tensor_hooks(node._tensor_hooks, node.retain_grad_hook, grad)
-                    if node._pre_hooks:
-                        grad = after_pre_hooks(node, (grad,))[0]
-                    if grad is not None and node in wanted_nodes:
-                        captured[wanted_nodes[node]] = grad
-                if to_run is not None and node not in to_run:
-                    continue  # captured, and nothing else asked for lies beyond: not run, not freed
-                if grad is None and not node.runs_without_gradients:  # none came, or a pre-hook dropped it:
-                    for edge in node.next_edges:                       # a built-in backward would give
-                        if edge is not None:                           # None for every input
-                            send(edge, None)
-                    if not retain_graph:
-                        node.release()
-                    continue
-                input_grads = run_checked(node, grad) if anomaly else node.backward(grad)
-                if not isinstance(input_grads, tuple):
-                    input_grads = (input_grads,)
-                for edge, (shape, dtype), input_grad in zip(node.next_edges, node.input_meta, input_grads):
-                    if edge is None:
-                        continue
-                    if input_grad is None:
-                        send(edge, None)
-                        continue
-                    if input_grad._data.shape != shape or input_grad.dtype is not dtype:  # (most fit already)
-                        input_grad = fit_to_input(input_grad, shape, dtype)
-                    send(edge, input_grad)
-                if not retain_graph:
-                    node.release()
-            input_grads = input_grad = None  # (their references would count as holders)
-            for leaf, grad in leaf_grads.values():             # a leaf's hooks see its whole gradient, once
-                for hook in leaf._hooks or ():
-                    if grad is not None:
-                        seen_outside.add(id(grad._data))
-                    grad = _hook_result(hook, grad, hook(grad))
-                leaf_grads[id(leaf)] = (leaf, grad)
-            for leaf_id, (leaf, grad) in leaf_grads.items():
-                if grad is None:
-                    continue
-                if capturing:
-                    if leaf_id in wanted_leaves:
-                        captured[leaf_id] = grad
-                    continue
-                exclusive = id(grad._data) not in seen_outside and not leaf._hooks and _held_only_here(grad)
-                seen_outside.add(id(grad._data))           # one array is never the .grad of two leaves
-                accumulate_grad(leaf, grad, create_graph=create_graph, exclusive=exclusive)
+                task.send(gradient_edge(root), grad.detach() if given and not create_graph else grad)
+            task.run_nodes(retain_graph)
+            task.finish_leaves()
     finally:
         _state.grad_enabled = previous
-    return captured
+    return task.captured
