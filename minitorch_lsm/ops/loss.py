@@ -20,6 +20,7 @@ tensor(0.7531)
 """
 from __future__ import annotations
 
+import copy
 import math
 from typing import Any, ClassVar
 
@@ -54,6 +55,25 @@ def _unrows(rows: Any, shape: tuple[int, ...]) -> Any:
     return rows.reshape(shape)
 
 
+class NllArguments:
+    """What the nodes of one nll_loss share: its node, its gradient's node, and the nodes of a double backward.
+
+    The flat int64 ``target``, the flat class ``weight`` (or None), ``ignore_index``, ``reduction``, the
+    output's ``out_shape``, the error PyTorch's backward raises for these inputs (``backward_error``, or
+    None), whether an out-of-bounds target is printed as a character (``as_character``), the target and
+    weight tensors with their versions at forward (``sources``), and ``total_weight`` (D), which the loss's
+    forward works out. One object that each node refers to, rather than fields copied from node to node."""
+
+    __slots__ = ("target", "weight", "ignore_index", "reduction", "out_shape", "backward_error", "as_character",
+                 "sources", "total_weight")
+
+    def __init__(self, target: Any, weight: Any, ignore_index: int, reduction: str, out_shape: tuple[int, ...],
+                 backward_error: str | None, as_character: bool, sources: tuple[tuple[Tensor, int], ...]) -> None:
+        self.target, self.weight, self.ignore_index, self.reduction = target, weight, ignore_index, reduction
+        self.out_shape, self.backward_error, self.as_character, self.sources = out_shape, backward_error, as_character, sources
+        self.total_weight: Any = None
+
+
 class NllLossBackwardData(Function):
     """The gradient of nll_loss, a linear function of g: its own gradient wrt g is nll_loss of gg, and
     wrt the input x (an input here only so that the graph records it, as PyTorch's does) it is zero"""
@@ -61,24 +81,26 @@ class NllLossBackwardData(Function):
     node_name = "NllLossBackwardBackward0"
     loss: ClassVar[type[Function]]  # the node of its gradient (set below)
 
+    nll: NllArguments
+
     def forward(self, g: Any, x: Any) -> Any:
-        if self.backward_error:  # PyTorch 2.13's backward kernels reject some inputs its forward accepts
-            raise RuntimeError(self.backward_error)
+        if self.nll.backward_error:  # PyTorch 2.13's backward kernels reject some inputs its forward accepts
+            raise RuntimeError(self.nll.backward_error)
         n, classes = _rows(x).shape
         scale = g.reshape(-1)  # one per row ('none'), else the one value
-        if self.reduction == "none":  # (the reshape of an expanded gradient is not contiguous)
+        if self.nll.reduction == "none":  # (the reshape of an expanded gradient is not contiguous)
             scale = _xp(g).ascontiguousarray(scale)
         out = self._gradient_in_c(scale, n, classes) if _c.enabled and isinstance(g, np.ndarray) else None
         return _unrows(self._gradient_in_numpy(scale, n, classes) if out is None else out, x.shape)
 
     def _gradient_in_numpy(self, scale: Any, n: int, classes: int) -> Any:
         """The (rows, classes) gradient: ``-w[t] * scale / D`` at each kept row's target, 0 elsewhere."""
-        xp, dtype = _xp(scale), scale.dtype
-        if self.reduction == "mean":
-            scale = scale / xp.asarray(self.total_weight).astype(dtype)
+        xp, dtype, nll = _xp(scale), scale.dtype, self.nll
+        if nll.reduction == "mean":
+            scale = scale / xp.asarray(nll.total_weight).astype(dtype)
         out = xp.zeros((n, classes), dtype=dtype)
         if classes:  # one value per row, at its target (a +0 in column 0 of an ignored row)
-            safe_target, kept, target_weight = _targets(self, classes, dtype)
+            safe_target, kept, target_weight = _targets(nll, classes, dtype)
             values = -target_weight.astype(dtype, copy=False) * scale
             out[xp.arange(n), safe_target] = xp.where(kept, values, 0)
         return out
@@ -86,19 +108,20 @@ class NllLossBackwardData(Function):
     def _gradient_in_c(self, scale: Any, n: int, classes: int) -> Any:
         """The C twin of ``_gradient_in_numpy``, which writes every element of a new array in one pass; None
         where the kernel does not take these arrays."""
-        out = np.empty((n, classes), scale.dtype)
-        divisor = float(self.total_weight) if self.reduction == "mean" else 1.0
-        bad = _c.kernels.nll_loss_backward(out, self.target, self.weight, self.ignore_index, classes, scale, divisor)
+        out, nll = np.empty((n, classes), scale.dtype), self.nll
+        divisor = float(nll.total_weight) if nll.reduction == "mean" else 1.0
+        bad = _c.kernels.nll_loss_backward(out, nll.target, nll.weight, nll.ignore_index, classes, scale, divisor)
         if bad is not None and bad >= 0:
-            _raise_out_of_bounds(int(self.target[bad]), self.as_character)
+            _raise_out_of_bounds(int(nll.target[bad]), nll.as_character)
         return None if bad is None else out
 
     def backward(self, gg: Tensor) -> tuple[Tensor, Tensor]:
         from .._creation import zeros
 
-        _check_unchanged(self)
+        _check_unchanged(self.nll)
         shape, dtype = self.input_meta[1]
-        return self.loss.apply(gg, **_fields(self)), zeros(shape, dtype=dtype, device=gg.device)
+        # (a copy for the new loss node, whose forward works out its own total_weight)
+        return self.loss.apply(gg, nll=copy.copy(self.nll)), zeros(shape, dtype=dtype, device=gg.device)
 
 
 class NllLoss2dBackwardData(NllLossBackwardData):
@@ -109,35 +132,37 @@ class NllLoss(Function):
     """d nll_loss(x)/dx = -w[t] * g / D at the target positions, 0 elsewhere
 
     ``x`` is the (C) or (N, C) input, or for ``NllLoss2d`` (PyTorch's ``nll_loss2d``) the (N, C, H, W)
-    input; forward reads it as one row of class scores per position (``_rows``). The node's fields: the
-    flat int64 ``target``, the flat class ``weight`` (or None), ``ignore_index``, ``reduction``, the
-    output's ``out_shape``, the target and weight tensors with their versions (``sources``), and
-    ``total_weight`` (D), which forward works out."""
+    input; forward reads it as one row of class scores per position (``_rows``). What the node needs
+    besides, shared with its gradient's node, is in ``nll`` (``NllArguments``); forward sets its
+    ``total_weight`` (D)."""
 
     gradient: ClassVar[type[Function]] = NllLossBackwardData
     keeps_inputs = True
+    nll: NllArguments
 
     def forward(self, x: Any) -> Any:
         xp, x = _xp(x), _rows(x)
         if _c.enabled and isinstance(x, np.ndarray) and x.dtype == np.float32:
             x = np.ascontiguousarray(x)  # as torch's kernel, which reads a contiguous copy: the sums do not depend on layout
-        per_row = self.reduction == "none" and self.out_shape != ()  # (torch sums a 1-D input's one loss, even then)
+        nll = self.nll
+        per_row = nll.reduction == "none" and nll.out_shape != ()  # (torch sums a 1-D input's one loss, even then)
         loss = self._loss_in_c(x, per_row) if _c.enabled else None
         if loss is not None:
             return loss
         total, losses = self._sum_in_numpy(x, xp, per_row)
         if per_row:
-            return losses.reshape(self.out_shape).astype(x.dtype, copy=False)
-        if self.reduction == "mean":  # (torch's empty batch gives its own +nan, where 0 / 0 gives -nan on x86)
-            total = total / self.total_weight if x.shape[0] else np.nan
+            return losses.reshape(nll.out_shape).astype(x.dtype, copy=False)
+        if nll.reduction == "mean":  # (torch's empty batch gives its own +nan, where 0 / 0 gives -nan on x86)
+            total = total / nll.total_weight if x.shape[0] else np.nan
         if isinstance(total, np.generic) and total.dtype == x.dtype:
             return total  # (apply makes a 0-d array of it)
         return xp.asarray(total, dtype=np.float32 if x.dtype == np.float16 else x.dtype).astype(x.dtype)
 
     def _sum_in_numpy(self, x: Any, xp: Any, per_row: bool) -> tuple[Any, Any]:
         """The losses' sum, or each row's loss (``per_row``); sets ``total_weight``."""
-        safe_target, kept, target_weight = _targets(self, x.shape[1], x.dtype)
-        self.total_weight = _total_weight(target_weight, kept, self.weight is not None)
+        nll = self.nll
+        safe_target, kept, target_weight = _targets(nll, x.shape[1], x.dtype)
+        nll.total_weight = _total_weight(target_weight, kept, nll.weight is not None)
         acc = np.float32 if x.dtype == np.float16 else x.dtype
         if x.shape[1]:
             picked = x[xp.arange(x.shape[0]), safe_target]
@@ -158,29 +183,29 @@ class NllLoss(Function):
         does (``_cascade_sum``): the float32 loss as forward returns it (the rows' losses, their sum or their
         mean); None where the kernel does not take these arrays (it takes aligned, C-contiguous float32 and
         int64). Sets ``total_weight``, a Python float holding a float32 value."""
-        losses = np.empty(rows.shape[0], np.float32) if per_row else None
-        found = _c.kernels.nll_loss(losses, rows, self.target, self.weight, self.ignore_index, rows.shape[1])
+        losses, nll = np.empty(rows.shape[0], np.float32) if per_row else None, self.nll
+        found = _c.kernels.nll_loss(losses, rows, nll.target, nll.weight, nll.ignore_index, rows.shape[1])
         if found is None:
             return None
-        total, self.total_weight, mean, bad = found
+        total, nll.total_weight, mean, bad = found
         if bad >= 0:
-            _raise_out_of_bounds(int(self.target[bad]), self.as_character)
+            _raise_out_of_bounds(int(nll.target[bad]), nll.as_character)
         if per_row:
-            return losses.reshape(self.out_shape)
-        if self.reduction == "mean":  # (the kernel divides in float32, as torch's; an empty batch gives +nan)
+            return losses.reshape(nll.out_shape)
+        if nll.reduction == "mean":  # (the kernel divides in float32, as torch's; an empty batch gives +nan)
             total = mean if rows.shape[0] else np.nan
         return np.array(total, np.float32)
 
     def _record(self, inputs: tuple[Tensor, ...], result: Tensor) -> None:
         """Record the node, as every op; torch saves the target and weight too, which inference tensors refuse."""
-        for tensor, _ in self.sources:
+        for tensor, _ in self.nll.sources:
             if tensor._inference:
                 raise RuntimeError(INFERENCE_SAVED_MESSAGE)
         super()._record(inputs, result)
 
     def backward(self, grad: Tensor) -> Tensor:
-        _check_unchanged(self)
-        return self.gradient.apply(grad, self.inputs[0], **_fields(self))
+        _check_unchanged(self.nll)
+        return self.gradient.apply(grad, self.inputs[0], nll=self.nll)
 
 
 class NllLoss2d(NllLoss):
@@ -191,23 +216,15 @@ class NllLoss2d(NllLoss):
 NllLossBackwardData.loss, NllLoss2dBackwardData.loss = NllLoss, NllLoss2d
 
 
-def _fields(node: Function) -> dict[str, Any]:
-    """What the nll_loss nodes share: the targets, weights and reduction, and what forward worked out.
-    (A dict display: a comprehension over their names with getattr cost 6,000 instructions more.)"""
-    return {"target": node.target, "weight": node.weight, "ignore_index": node.ignore_index,
-            "reduction": node.reduction, "out_shape": node.out_shape, "backward_error": node.backward_error,
-            "as_character": node.as_character, "sources": node.sources, "total_weight": node.total_weight}
-
-
-def _check_unchanged(node: Function) -> None:
+def _check_unchanged(nll: NllArguments) -> None:
     """PyTorch saves the target and weight tensors for backward: one changed in place since forward (its
     version moved on) raises its error there, where our arrays would silently hold the new values."""
-    for tensor, version in node.sources:
+    for tensor, version in nll.sources:
         if tensor._version_cell[0] != version:
             _raise_modified(tensor._version_cell[0], version, tensor.shape, tensor.dtype, tensor.device, None)
 
 
-def _targets(node: Function, classes: int, dtype: Any) -> tuple[Any, Any, Any]:
+def _targets(node: NllArguments, classes: int, dtype: Any) -> tuple[Any, Any, Any]:
     """For the NumPy path: the targets with ignored ones replaced by 0 (``safe_target``), which are kept
     (``kept``), and each one's class weight in ``dtype`` (0 where ignored). Raises PyTorch's IndexError for
     a kept target outside [0, classes). Worked out from the node's target and weight each time, as the C
@@ -362,9 +379,8 @@ def _apply(node: type[Function], input: Tensor, target: Tensor, weight: Tensor |
     as_character = target.dtype is _dtype.uint8 and reduction == "none" and len(out_shape) == 1
     sources = ((target, target._version_cell[0]),) + (() if weight is None else ((weight, weight._version_cell[0]),))
     flat_weight = None if weight is None else _xp(weight._data).ascontiguousarray(weight._data.reshape(-1))
-    return node.apply(input, target=flat_target, weight=flat_weight,
-                      ignore_index=ignore_index, reduction=reduction, out_shape=out_shape,
-                      backward_error=backward_error, as_character=as_character, sources=sources)
+    return node.apply(input, nll=NllArguments(flat_target, flat_weight, ignore_index, reduction, out_shape,
+                                              backward_error, as_character, sources))
 
 
 def _total_weight(target_weight: Any, kept: Any, weighted: bool) -> Any:
