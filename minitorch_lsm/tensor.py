@@ -111,7 +111,8 @@ class Tensor(TensorShapeMixin, TensorConversionsMixin):
         """Wrap an array (no copy). ``wrapped`` marks a Python scalar taking part in an op."""
         t = object.__new__(cls)
         t._data = array
-        t.dtype = _dtype.from_numpy_dtype(array.dtype)
+        # (the table first: every op makes a tensor, and the call of from_numpy_dtype costs more than the lookup)
+        t.dtype = _dtype._FROM_NUMPY.get(array.dtype) or _dtype.from_numpy_dtype(array.dtype)
         t.device = device
         t._requires_grad = t._retains_grad = False
         t._grad = t._grad_fn = t._hooks = t._view = t._output_nr = None

@@ -144,21 +144,13 @@ def _softmax_backward_kernel(out: Any, g: Any, y: Any, axis: int) -> None:
     out *= y
 
 
+# the name of each kernel's C twin in ``_ckernels`` (where it is built): float32 rows along the last axis of C-contiguous
+# NumPy arrays (the twin itself says whether it takes the arrays). It computes the same formula in one pass
+# over memory per row (NumPy's ufuncs make one pass each), with its own ``exp`` and sums of about the same
+# error, and shares the rows out over its own threads. (float16 rows have a kernel of their own, with no twin.)
 _C_TWINS = {_log_softmax_kernel: "log_softmax", _softmax_kernel: "softmax",
             _log_softmax_backward_kernel: "log_softmax_backward", _softmax_backward_kernel: "softmax_backward"}
 _C_PARALLEL = 1 << 17  # elements from which the C kernels use every thread (measured: see docs/performance.md)
-
-
-def _in_c(kernel: Any, axis: int, out: Any, *arrays: Any) -> bool:
-    """Run the C twin of ``kernel`` (``_ckernels``) over the whole array and return True, where it applies:
-    float32 rows along the last axis of C-contiguous NumPy arrays (the kernel itself says whether they are).
-    It computes the same formula in one pass over memory per row (NumPy's ufuncs make one pass each), with
-    its own ``exp`` and sums of about the same error, and shares the rows out over its own threads."""
-    twin = _C_TWINS.get(kernel)  # (float16 rows have a kernel of their own, with no twin)
-    if twin is None or axis != out.ndim - 1 or not _c.enabled:
-        return False
-    threads = _threads.get_num_threads() if out.size >= _C_PARALLEL else 1
-    return getattr(_c.kernels, twin)(out, *arrays, out.shape[-1], threads)
 
 
 _BLOCK = 1 << 19  # elements per block (2 MiB of float32): measured best against 1 << 17, 1 << 21 and no blocks
@@ -167,7 +159,7 @@ _BLOCK = 1 << 19  # elements per block (2 MiB of float32): measured best against
 def _rowwise(kernel: Any, axis: int, *arrays: Any) -> Any:
     """``kernel(out, *arrays, axis)`` for same-shaped arrays; returns ``out``, in the first array's dtype.
 
-    A 0-d array is treated as a 1-element vector. The kernels reduce along ``axis`` only, so on NumPy an
+    The kernel's C twin (``_C_TWINS``) computes it where the twin takes the arrays. A 0-d array is treated as a 1-element vector. The kernels reduce along ``axis`` only, so on NumPy an
     array of more than ``_BLOCK`` elements is cut along axis 0 (when that is not ``axis``) into blocks of
     whole rows, and each block makes its few passes while it is still in the cache. Two or more blocks
     are shared out, in contiguous runs, over ``get_num_threads()`` threads (a smaller array is not worth
@@ -179,8 +171,13 @@ def _rowwise(kernel: Any, axis: int, *arrays: Any) -> Any:
         return _rowwise(kernel, axis, *(a.reshape(1) for a in arrays)).reshape(())
     xp = _xp(first)
     out = xp.empty(first.shape, first.dtype)
-    if out.size == 0 or _in_c(kernel, axis, out, *arrays):
+    if out.size == 0:
         return out
+    twin = _C_TWINS.get(kernel) if _c.enabled and axis == first.ndim - 1 else None
+    if twin is not None:
+        threads = _threads.get_num_threads() if out.size >= _C_PARALLEL else 1
+        if getattr(_c.kernels, twin)(out, *arrays, first.shape[-1], threads):
+            return out
     n, dtype = first.shape[0], _compute_dtype(first)
     step = n if axis == 0 or out.size <= _BLOCK or xp is not np else max(1, _BLOCK * n // out.size)
     if step == n and out.dtype == dtype:  # one block, no rounding: the kernel writes the result directly
