@@ -26,7 +26,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .. import _device, _dtype
+from .. import _dtype
 from ..autograd.function import INFERENCE_SAVED_MESSAGE, Function, _raise_modified
 from ..tensor import Tensor
 from . import _c
@@ -141,14 +141,15 @@ class NllLoss(Function):
     nll: NllArguments
 
     def forward(self, x: Any) -> Any:
-        xp, x = _xp(x), _rows(x)
-        if _c.enabled and isinstance(x, np.ndarray) and x.dtype == np.float32:
-            x = np.ascontiguousarray(x)  # as torch's kernel, which reads a contiguous copy: the sums do not depend on layout
-        nll = self.nll
+        x, nll = _rows(x), self.nll
         per_row = nll.reduction == "none" and nll.out_shape != ()  # (torch sums a 1-D input's one loss, even then)
-        loss = self._loss_in_c(x, per_row) if _c.enabled else None
-        if loss is not None:
-            return loss
+        if _c.enabled and isinstance(x, np.ndarray) and x.dtype == np.float32:
+            loss = self._loss_in_c(x, per_row)
+            if loss is None and not x.flags.c_contiguous:  # as torch's kernel, which reads a contiguous copy
+                loss = self._loss_in_c(np.ascontiguousarray(x), per_row)
+            if loss is not None:
+                return loss
+        xp = _xp(x)
         total, losses = self._sum_in_numpy(x, xp, per_row)
         if per_row:
             return losses.reshape(nll.out_shape).astype(x.dtype, copy=False)
@@ -373,7 +374,9 @@ def _apply(node: type[Function], input: Tensor, target: Tensor, weight: Tensor |
         if other is not None and other.device != input.device:
             raise RuntimeError("Expected all tensors to be on the same device, but found at least two devices, "
                                f"{input.device} and {other.device}!")
-    flat_target = _device.move(target._data, input.device).reshape(-1).astype(np.int64, copy=False)
+    flat_target = target._data  # (on the input's device, checked above)
+    if target.dtype is not _dtype.int64 or flat_target.ndim != 1:
+        flat_target = flat_target.reshape(-1).astype(np.int64, copy=False)
     flat_target = _xp(flat_target).ascontiguousarray(flat_target)  # (a strided target's reshape is a view)
     # PyTorch's (N, C) 'none' kernel prints a uint8 target as a character in its IndexError
     as_character = target.dtype is _dtype.uint8 and reduction == "none" and len(out_shape) == 1
