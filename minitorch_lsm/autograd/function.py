@@ -217,7 +217,7 @@ class Function:
         if self.keeps_inputs:
             self._saved_inputs = self._save_inputs(inputs)
         if self.keeps_output:
-            self._saved_output = (result._data, result._version_cell, result._version_cell[0])
+            self._saved_output = (result._data, result._version_cell, result._version_cell[0], result.device)
         if _anomaly.enabled:
             self.forward_stack = capture_stack()
         if result is not None:
@@ -281,11 +281,10 @@ class Function:
         """
         if self._saved_output is None:
             raise RuntimeError(FREED_MESSAGE)
-        data, cell, version = self._saved_output
+        data, cell, version, device = self._saved_output
         if cell[0] != version:
-            _raise_modified(cell[0], version, data.shape, _dtype.from_numpy_dtype(data.dtype),
-                            _device.array_device(data), self)
-        out = Tensor._from_array(data, _device.array_device(data))
+            _raise_modified(cell[0], version, data.shape, _dtype.from_numpy_dtype(data.dtype), device, self)
+        out = Tensor._from_array(data, device)
         out._requires_grad, out._grad_fn = True, self  # (the public setters' checks are for leaves)
         return out
 

@@ -105,7 +105,7 @@ def modify(self: Tensor, compute: Callable[[Tensor], Tensor], others: tuple[Any,
     node = result._grad_fn
     if recording and node is not None and node._saved_output is not None and node._saved_output[0] is result._data:
         # a node that keeps its output (relu_, exp_) keeps self now, so a later change of self is noticed
-        node._saved_output = (self._data, self._version_cell, self._version_cell[0])
+        node._saved_output = (self._data, self._version_cell, self._version_cell[0], self.device)
     return self
 
 
