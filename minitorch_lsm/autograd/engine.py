@@ -331,6 +331,17 @@ class _GraphTask:
                 self.captured[self.wanted_nodes[node, k]] = g
         return grads if any(g is not None for g in grads) else None
 
+    def run(self, roots: Sequence["Tensor"], root_grads: Sequence["Tensor | None"], retain_graph: bool) -> None:
+        """The whole run: the roots' gradients sent on, every node run, the leaves' gradients stored."""
+        for i, (root, grad) in enumerate(zip(roots, root_grads)):
+            given = grad is not None
+            if given:
+                self.seen_outside.add(id(grad._data))
+            grad = _validate_root(root, grad, i)  # (implicit ones are made here: no one else holds them)
+            self.send(gradient_edge(root), grad.detach() if given and not self.create_graph else grad)
+        self.run_nodes(retain_graph)
+        self.finish_leaves()
+
     def run_nodes(self, retain_graph: bool) -> None:
         """Pop the nodes in reverse creation order, run each backward and send its input gradients on."""
         heap, send, to_run, anomaly = self.heap, self.send, self.to_run, _anomaly.enabled
@@ -398,15 +409,7 @@ def run_backward(roots: Sequence["Tensor"], root_grads: Sequence["Tensor | None"
     previous = _state.grad_enabled
     _state.grad_enabled = create_graph
     try:
-        with _device.quietly():  # inf and nan are gradients here, as in torch, not warnings
-            for i, (root, grad) in enumerate(zip(roots, root_grads)):
-                given = grad is not None
-                if given:
-                    task.seen_outside.add(id(grad._data))
-                grad = _validate_root(root, grad, i)  # (implicit ones are made here: no one else holds them)
-                task.send(gradient_edge(root), grad.detach() if given and not create_graph else grad)
-            task.run_nodes(retain_graph)
-            task.finish_leaves()
-    finally:
+        _device.call_quietly(task.run, roots, root_grads, retain_graph)  # inf and nan are gradients here, as in
+    finally:                                                             # torch, not warnings
         _state.grad_enabled = previous
     return task.captured
