@@ -172,8 +172,8 @@ class Function:
             tensor([3., 3.], grad_fn=<ScaleBackward0>)
         """
         fn = cls.__new__(cls)
-        if params:  # (copied: a view's replay reuses ``params``, which must not gain the node's later attributes)
-            fn.__dict__.update(params)
+        if params:  # (the call's own new dict becomes the node's; a view's replay reuses ``params``, which must
+            fn.__dict__ = dict(params) if cls.is_view else params  # not gain the node's later attributes: a copy)
         dev = inputs[0].device
         needs_grad, arrays = False, []
         for t in inputs:
