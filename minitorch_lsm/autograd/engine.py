@@ -371,11 +371,12 @@ class _GraphTask:
         """Run each leaf's hooks on its whole gradient (once), then store it: captured, or into ``.grad``."""
         leaf_grads, seen_outside = self.leaf_grads, self.seen_outside
         for leaf, grad in leaf_grads.values():
-            for hook in leaf._hooks or ():
-                if grad is not None:
-                    seen_outside.add(id(grad._data))
-                grad = _hook_result(hook, grad, hook(grad))
-            leaf_grads[id(leaf)] = (leaf, grad)
+            if leaf._hooks:
+                for hook in leaf._hooks:
+                    if grad is not None:
+                        seen_outside.add(id(grad._data))
+                    grad = _hook_result(hook, grad, hook(grad))
+                leaf_grads[id(leaf)] = (leaf, grad)
         for leaf_id, (leaf, grad) in leaf_grads.items():
             if grad is None:
                 continue

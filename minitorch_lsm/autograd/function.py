@@ -226,12 +226,15 @@ class Function:
 
     def _save_inputs(self, inputs: tuple["Tensor", ...]) -> tuple[tuple["Tensor", int] | None, ...]:
         """Each input that a needed gradient reads (see ``grad_reads``), with its version now; None for the others."""
-        reads = self.grad_reads
-        read = range(len(inputs)) if reads is None else \
-            {i for t, wanted in zip(inputs, reads) if t._requires_grad for i in wanted}
+        reads = self.grad_reads  # (plain loops, no comprehension: every op that keeps inputs runs this)
+        read: set[int] = set()
+        if reads is not None:
+            for t, wanted in zip(inputs, reads):
+                if t._requires_grad:
+                    read.update(wanted)
         saved: list[tuple["Tensor", int] | None] = []
-        for i, t in enumerate(inputs):  # (one plain loop: every op that keeps inputs runs it)
-            if i not in read:
+        for i, t in enumerate(inputs):
+            if reads is not None and i not in read:
                 saved.append(None)
             elif t._inference:
                 raise RuntimeError(INFERENCE_SAVED_MESSAGE)
