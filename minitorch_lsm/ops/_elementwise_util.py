@@ -51,6 +51,13 @@ def _scalar_of(value: Number, np_dtype: Any) -> Any:
     return _dtype.cast(np.asarray(value), np_dtype)[()]
 
 
+def _pair_dtype(a: Tensor, b: Tensor) -> _dtype.dtype:
+    """``result_type(a, b)`` of two tensors, with its commonest case first: one dtype, and neither a wrapped number."""
+    if a.dtype is b.dtype and not a._wrapped and not b._wrapped:
+        return a.dtype
+    return _dtype.result_type(a, b)
+
+
 def _binary(cls: type[Function], function: str, a: Any, b: Any, **params: Any) -> Tensor:
     a, b = _tensor_pair(function, a, b)
-    return cls.apply(a, b, dtype=_dtype.result_type(a, b).np, **params)
+    return cls.apply(a, b, dtype=_pair_dtype(a, b).np, **params)

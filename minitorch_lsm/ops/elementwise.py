@@ -28,8 +28,8 @@ import numpy as np
 from .. import _dtype
 from ..autograd.function import Function
 from ..tensor import Tensor
-from ._elementwise_util import (_NUMBER_TYPES, Number, _binary, _cast, _require_tensor, _scalar_of, _tensor_pair, _xp,
-                                _zeros_like)
+from ._elementwise_util import (_NUMBER_TYPES, Number, _binary, _cast, _pair_dtype, _require_tensor, _scalar_of,
+                                _tensor_pair, _xp, _zeros_like)
 from ._scaled_add import _add_scaled
 from ._util import broadcast_shape
 from .selection import where
@@ -237,7 +237,7 @@ def _check_alpha(input: Tensor, other: Tensor, alpha: Number) -> _dtype.dtype:
     """The result dtype of add/sub, after PyTorch's checks: broadcasting, then ``alpha`` (stored in that dtype)."""
     if input._data.shape != other._data.shape:
         broadcast_shape(input._data.shape, other._data.shape)
-    out = _dtype.result_type(input, other)
+    out = _pair_dtype(input, other)
     if type(alpha) is int and alpha == 1:  # the default fits every dtype
         return out
     if isinstance(alpha, (bool, np.bool_)) and out is not _dtype.bool:
