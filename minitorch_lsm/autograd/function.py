@@ -11,7 +11,7 @@ An instance of the class *is* the tape node (``tensor.grad_fn``). It remembers:
   itself (it accumulates into ``.grad``), or None when that input needs no gradient;
 * ``input_meta``  - each input's shape and dtype, so the engine can sum a broadcast gradient back
   to the input's shape and cast it to the input's dtype;
-* ``listed_inputs`` - which inputs ``next_functions`` shows (all but integer and bool tensors);
+* ``listed_inputs`` - which inputs ``next_functions`` shows (all but integer and bool tensors; None: all);
 * what backward needs, and nothing more: the inputs when ``keeps_inputs``, the output's array when
   ``keeps_output``, plus whatever raw arrays forward stored in ``self.saved``. These are freed after
   backward unless ``retain_graph`` is asked for;
@@ -103,7 +103,7 @@ class Function:
     sequence_nr: int
     next_edges: tuple[Any, ...]
     input_meta: tuple[tuple[tuple[int, ...], Any], ...]
-    listed_inputs: tuple[bool, ...]
+    listed_inputs: tuple[bool, ...] | None = None  # None: every input is listed
     saved: Any = None
     _saved_inputs: tuple[tuple["Tensor", int] | None, ...] | None = None  # (tensor, its version) or None
     _saved_output: Any = None
@@ -203,14 +203,16 @@ class Function:
     def _record(self, inputs: Sequence["Tensor"], result: "Tensor | None") -> None:
         """Make this node ``result``'s history: its edges to the inputs' histories, their shapes and dtypes,
         its creation number, what backward keeps. (A custom Function's node links its outputs itself: None.)"""
-        edges, meta, listed = [], [], []
+        edges, meta, all_listed = [], [], True
         for t in inputs:  # (one loop, gradient_edge inlined: this runs for every input of every op)
             node = t._grad_fn if t._view is None else t.grad_fn  # (a view's history may be refreshed first,
             edges.append(None if not t._requires_grad else t if node is None      # which may change its flag)
                          else node if t._output_nr is None else (node, t._output_nr))
             meta.append((t._data.shape, t.dtype))
-            listed.append(t.dtype.is_floating_point or t._wrapped)
-        self.next_edges, self.input_meta, self.listed_inputs = tuple(edges), tuple(meta), tuple(listed)
+            all_listed = all_listed and (t.dtype.is_floating_point or t._wrapped)
+        self.next_edges, self.input_meta = tuple(edges), tuple(meta)
+        if not all_listed:  # (else the class's None: all are)
+            self.listed_inputs = tuple([t.dtype.is_floating_point or t._wrapped for t in inputs])
         # numbered after the inputs' nodes, including one a stale view's refresh made just now: the engine
         # relies on every node's inputs' nodes having smaller numbers
         self.sequence_nr = next(_creation_counter)
@@ -333,7 +335,7 @@ class Function:
             ('MulBackward0', 0, [False, True])
         """
         return tuple((AccumulateGrad(e), 0) if isinstance(e, Tensor) else e if type(e) is tuple else (e, 0)
-                     for e, listed in zip(self.next_edges, self.listed_inputs) if listed)
+                     for e, listed in zip(self.next_edges, self.listed_inputs or itertools.repeat(True)) if listed)
 
     def register_prehook(self, hook: Callable[[tuple["Tensor", ...]], Any]) -> "RemovableHandle":
         """Run ``hook(grad_outputs)`` before this node's backward, as PyTorch's ``Node.register_prehook``:
