@@ -44,7 +44,18 @@ def _expand_back(grad: Tensor, node: Function) -> Tensor:
 
 
 def _kept_shape(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...]:
-    return tuple(1 if i in axes else s for i, s in enumerate(shape))
+    kept = list(shape)  # (a plain loop: a generator costs a frame, and every reduction runs this)
+    for a in axes:
+        kept[a] = 1
+    return tuple(kept)
+
+
+def _add_up(xp: Any, x: Any, axes: tuple[int, ...], keepdims: bool, dtype: Any) -> Any:
+    """``xp.sum(x, axis=axes, keepdims=keepdims, dtype=dtype)``: on NumPy the reduce of its add ufunc, which
+    ``np.sum`` calls after two Python functions that cost more than summing a small array."""
+    if xp is np:
+        return np.add.reduce(x, axis=axes, dtype=dtype, keepdims=keepdims)
+    return xp.sum(x, axis=axes, keepdims=keepdims, dtype=dtype)
 
 
 def _count(shape: tuple[int, ...], axes: tuple[int, ...]) -> int:
@@ -118,7 +129,7 @@ class Sum(Reduction):
 
     def reduce(self, xp: Any, x: Any) -> Any:
         acc = np.float32 if self.dtype == np.float16 else self.dtype  # float16 adds up in float32, as in PyTorch
-        total = xp.sum(_cast(x, self.dtype), axis=self.axes, keepdims=self.keepdim, dtype=acc)
+        total = _add_up(xp, _cast(x, self.dtype), self.axes, self.keepdim, acc)
         return total.astype(self.dtype, copy=False)
 
     def backward(self, grad: Tensor) -> Tensor:
@@ -131,7 +142,7 @@ class Mean(Reduction):
     def reduce(self, xp: Any, x: Any) -> Any:
         # float16 accumulates in float32, as in PyTorch; an empty mean is 0 / 0 = nan, without NumPy's warning
         acc = np.float32 if self.dtype == np.float16 else self.dtype
-        return (xp.sum(x, axis=self.axes, keepdims=self.keepdim, dtype=acc) / self.count).astype(self.dtype, copy=False)
+        return (_add_up(xp, x, self.axes, self.keepdim, acc) / self.count).astype(self.dtype, copy=False)
 
     def backward(self, grad: Tensor) -> Tensor:
         return _expand_back(grad, self) / self.count
