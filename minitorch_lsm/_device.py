@@ -52,6 +52,8 @@ class device:  # noqa: N801 - mirrors torch.device
         self.type, self.index = name, index
 
     def __eq__(self, other: object) -> bool:
+        if other is self:  # (the common case: tensors on cpu share the one CPU object)
+            return True
         if isinstance(other, str):
             other = device(other)
         return isinstance(other, device) and (self.type, self.index) == (other.type, other.index)

@@ -371,7 +371,7 @@ def _apply(node: type[Function], input: Tensor, target: Tensor, weight: Tensor |
            ignore_index: int, out_shape: tuple[int, ...], backward_error: str | None = None) -> Tensor:
     """Check the devices, flatten the targets (as int64) and the weights, and apply the node."""
     for other in (target, weight):
-        if other is not None and other.device != input.device:
+        if other is not None and other.device is not input.device and other.device != input.device:
             raise RuntimeError("Expected all tensors to be on the same device, but found at least two devices, "
                                f"{input.device} and {other.device}!")
     flat_target = target._data  # (on the input's device, checked above)

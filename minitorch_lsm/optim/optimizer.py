@@ -168,7 +168,7 @@ class Optimizer:
                 if not isinstance(grad, Tensor):
                     raise TypeError(f"{where} has a .grad of type {type(grad).__name__}, expected a Tensor; "
                                     "nothing was updated")
-                if grad.shape != p.shape:
+                if grad._data.shape != p._data.shape:  # (the arrays' tuples: .shape would build two torch.Size)
                     raise RuntimeError(f"{where} has shape {list(p.shape)} but its .grad has shape {list(grad.shape)}; "
                                        "nothing was updated")
                 if grad.dtype != p.dtype:
