@@ -84,7 +84,7 @@ class Addmm(Function):
         x, weight, grad = _in_opmath(x, weight, grad)
         grad_bias = None
         if need_bias:  # a (C) bias: the row sum; any other shape: the engine sums the broadcast dims
-            grad_bias = grad.sum(0) if self.input_meta[0][0] == grad.shape[1:] else grad
+            grad_bias = grad.sum(0) if self.input_meta[0][0] == grad._data.shape[1:] else grad
         return grad_bias, grad @ weight if need_x else None, grad.mT @ x if need_weight else None
 
 
@@ -99,7 +99,7 @@ def addmm_linear(bias: Tensor, input: Tensor, weight: Tensor) -> Tensor:
         if other.dtype is not weight.dtype:
             raise RuntimeError(f"{name} and mat2 must have the same dtype, but got {_dtype.torch_name(other.dtype)} and "
                                f"{_dtype.torch_name(weight.dtype)}")
-    (n, k), (m, k2) = input.shape, weight.shape
+    (n, k), (m, k2) = input._data.shape, weight._data.shape  # (tuples: .shape builds a torch.Size)
     if k != k2:
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({n}x{k} and {k2}x{m})")
     expanded_shape(bias, (n, m))  # raises PyTorch's message for a bias that does not broadcast to the result
@@ -176,7 +176,7 @@ class _Operand(NamedTuple):
 
     @staticmethod
     def of(t: Tensor) -> "_Operand":
-        return _Operand(tuple(t.shape), tuple(t._data.strides), t.dtype, t.requires_grad)
+        return _Operand(t._data.shape, tuple(t._data.strides), t.dtype, t.requires_grad)
 
     @property
     def ndim(self) -> int:
