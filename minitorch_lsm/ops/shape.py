@@ -285,7 +285,8 @@ def unsqueeze(input: Tensor, dim: int) -> Tensor:
                 [2]])
     """
     d = normalize_dim(dim, input.ndim + 1)
-    return View.apply(input, shape=input.shape[:d] + (1,) + input.shape[d:], node_name="UnsqueezeBackward0")
+    shape = input._data.shape
+    return View.apply(input, shape=shape[:d] + (1,) + shape[d:], node_name="UnsqueezeBackward0")
 
 
 def squeeze(input: Tensor, dim: Any = None) -> Tensor:
@@ -330,7 +331,7 @@ def expand(input: Tensor, *sizes: Any) -> Tensor:
                 [2, 2, 2]])
     """
     target = expanded_shape(input, as_tuple_of_ints(sizes))
-    if target == input.shape:
+    if target == input._data.shape:
         return input
     return Expand.apply(input, shape=target)
 
@@ -341,11 +342,11 @@ def expanded_shape(input: Tensor, sizes: tuple[int, ...]) -> tuple[int, ...]:
         raise RuntimeError(f"expand(torch.{_dtype.torch_name(input.dtype)}Tensor{{[{', '.join(map(str, input.shape))}]}}, "
                            f"size=[{', '.join(map(str, sizes))}]): the number of sizes provided ({len(sizes)}) must be "
                            f"greater or equal to the number of dimensions in the tensor ({input.ndim})")
-    lead = len(sizes) - input.ndim
+    lead, shape = len(sizes) - input.ndim, input._data.shape  # (a tuple: .shape builds a torch.Size)
     target = list(sizes)
     for i in reversed(range(len(sizes))):  # from the last dim, as PyTorch checks (the first clash it names)
         s = sizes[i]
-        own = input.shape[i - lead] if i >= lead else None
+        own = shape[i - lead] if i >= lead else None
         if s == -1:
             if own is None:
                 raise RuntimeError(f"The expanded size of the tensor (-1) isn't allowed in a leading, non-existing dimension {i}")
