@@ -332,15 +332,20 @@ class _GraphTask:
         return grads if any(g is not None for g in grads) else None
 
     def run(self, roots: Sequence["Tensor"], root_grads: Sequence["Tensor | None"], retain_graph: bool) -> None:
-        """The whole run: the roots' gradients sent on, every node run, the leaves' gradients stored."""
+        """The whole run: the roots' gradients sent on, every node run, the leaves' gradients stored. (Each step
+        is a method of its own, so that no local of one step holds a gradient the last one counts holders of.)"""
+        self.send_roots(roots, root_grads)
+        self.run_nodes(retain_graph)
+        self.finish_leaves()
+
+    def send_roots(self, roots: Sequence["Tensor"], root_grads: Sequence["Tensor | None"]) -> None:
+        """Check each root's gradient (ones where none is given) and send it to the root's history."""
         for i, (root, grad) in enumerate(zip(roots, root_grads)):
             given = grad is not None
             if given:
                 self.seen_outside.add(id(grad._data))
             grad = _validate_root(root, grad, i)  # (implicit ones are made here: no one else holds them)
             self.send(gradient_edge(root), grad.detach() if given and not self.create_graph else grad)
-        self.run_nodes(retain_graph)
-        self.finish_leaves()
 
     def run_nodes(self, retain_graph: bool) -> None:
         """Pop the nodes in reverse creation order, run each backward and send its input gradients on."""
