@@ -62,7 +62,13 @@ class NllArguments:
     output's ``out_shape``, the error PyTorch's backward raises for these inputs (``backward_error``, or
     None), whether an out-of-bounds target is printed as a character (``as_character``), the target and
     weight tensors with their versions at forward (``sources``), and ``total_weight`` (D), which the loss's
-    forward works out. One object that each node refers to, rather than fields copied from node to node."""
+    forward works out. One object that each node refers to, rather than fields copied from node to node.
+
+    >>> import minitorch_lsm as torch
+    >>> loss = torch.nn.functional.nll_loss(torch.zeros(2, 3, requires_grad=True), torch.tensor([0, 2]))
+    >>> loss.grad_fn.nll.reduction, float(loss.grad_fn.nll.total_weight)
+    ('mean', 2.0)
+    """
 
     __slots__ = ("target", "weight", "ignore_index", "reduction", "out_shape", "backward_error", "as_character",
                  "sources", "total_weight")
@@ -70,7 +76,8 @@ class NllArguments:
     def __init__(self, target: Any, weight: Any, ignore_index: int, reduction: str, out_shape: tuple[int, ...],
                  backward_error: str | None, as_character: bool, sources: tuple[tuple[Tensor, int], ...]) -> None:
         self.target, self.weight, self.ignore_index, self.reduction = target, weight, ignore_index, reduction
-        self.out_shape, self.backward_error, self.as_character, self.sources = out_shape, backward_error, as_character, sources
+        self.out_shape, self.backward_error, self.as_character = out_shape, backward_error, as_character
+        self.sources = sources
         self.total_weight: Any = None
 
 

@@ -144,10 +144,11 @@ def _softmax_backward_kernel(out: Any, g: Any, y: Any, axis: int) -> None:
     out *= y
 
 
-# the name of each kernel's C twin in ``_ckernels`` (where it is built): float32 rows along the last axis of C-contiguous
-# NumPy arrays (the twin itself says whether it takes the arrays). It computes the same formula in one pass
-# over memory per row (NumPy's ufuncs make one pass each), with its own ``exp`` and sums of about the same
-# error, and shares the rows out over its own threads. (float16 rows have a kernel of their own, with no twin.)
+# The name of each kernel's C twin in ``_ckernels`` (where it is built), for float32 rows along the last axis
+# of C-contiguous NumPy arrays (the twin itself says whether it takes the arrays). A twin computes the same
+# formula in one pass over memory per row (NumPy's ufuncs make one pass each), with its own ``exp`` and sums
+# of about the same error, and shares the rows out over its own threads. (float16 rows have a kernel of
+# their own, with no twin.)
 _C_TWINS = {_log_softmax_kernel: "log_softmax", _softmax_kernel: "softmax",
             _log_softmax_backward_kernel: "log_softmax_backward", _softmax_backward_kernel: "softmax_backward"}
 _C_PARALLEL = 1 << 17  # elements from which the C kernels use every thread (measured: see docs/performance.md)
@@ -159,8 +160,9 @@ _BLOCK = 1 << 19  # elements per block (2 MiB of float32): measured best against
 def _rowwise(kernel: Any, axis: int, *arrays: Any) -> Any:
     """``kernel(out, *arrays, axis)`` for same-shaped arrays; returns ``out``, in the first array's dtype.
 
-    The kernel's C twin (``_C_TWINS``) computes it where the twin takes the arrays. A 0-d array is treated as a 1-element vector. The kernels reduce along ``axis`` only, so on NumPy an
-    array of more than ``_BLOCK`` elements is cut along axis 0 (when that is not ``axis``) into blocks of
+    The kernel's C twin (``_C_TWINS``) computes it where the twin takes the arrays. A 0-d array is treated
+    as a 1-element vector. The kernels reduce along ``axis`` only, so on NumPy an array of more than
+    ``_BLOCK`` elements is cut along axis 0 (when that is not ``axis``) into blocks of
     whole rows, and each block makes its few passes while it is still in the cache. Two or more blocks
     are shared out, in contiguous runs, over ``get_num_threads()`` threads (a smaller array is not worth
     waking a thread for); every row is computed as it would be in one thread, so the result does not
