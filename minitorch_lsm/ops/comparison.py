@@ -15,7 +15,7 @@ from typing import Any
 from .. import _dtype
 from ..autograd.function import Function
 from ..tensor import Tensor
-from ._elementwise_util import _cast, _require_tensor, _xp
+from ._elementwise_util import _cast, _pair_dtype, _require_tensor, _xp
 from ._util import as_operand, broadcast_shape
 
 
@@ -41,7 +41,7 @@ def _compare(ufunc: str, a: Any, b: Any) -> Tensor:
                         "\n * (Tensor input, Number other, *, Tensor out = None)\n")
     like = a if isinstance(a, Tensor) else b
     a, b = as_operand(a, like), as_operand(b, like)
-    return Compare.apply(a, b, ufunc=ufunc, dtype=_dtype.result_type(a, b).np)
+    return Compare.apply(a, b, ufunc=ufunc, dtype=_pair_dtype(a, b).np)
 
 
 def eq(input: Any, other: Any) -> Tensor:
@@ -115,7 +115,7 @@ def _logical(ufunc: str, a: Tensor, b: Tensor) -> Tensor:
     float32 2e-9 against float16 counts as 0 (False)."""
     _require_tensor(a, ufunc, "input", 1)
     _require_tensor(b, ufunc, "other", 2)
-    return Compare.apply(a, b, ufunc=ufunc, dtype=_dtype.result_type(a, b).np)
+    return Compare.apply(a, b, ufunc=ufunc, dtype=_pair_dtype(a, b).np)
 
 
 def logical_and(input: Tensor, other: Tensor) -> Tensor:
@@ -225,4 +225,4 @@ def bitwise(ufunc: str, a: Any, b: Any = None) -> Tensor:
         return Bitwise.apply(a, ufunc=ufunc, dtype=None)
     like = a if isinstance(a, Tensor) else b
     a, b = as_operand(a, like), as_operand(b, like)
-    return Bitwise.apply(a, b, ufunc=ufunc, dtype=_dtype.result_type(a, b).np)
+    return Bitwise.apply(a, b, ufunc=ufunc, dtype=_pair_dtype(a, b).np)

@@ -361,7 +361,7 @@ def div(input: Any, other: Any, *, rounding_mode: str | None = None) -> Tensor:
     if isinstance(input, _NUMBER_TYPES) and isinstance(other, Tensor):  # PyTorch's Tensor.__rtruediv__
         return mul(reciprocal(other), input)
     a, b = _tensor_pair("div", input, other)
-    out = _dtype.result_type(a, b)
+    out = _pair_dtype(a, b)
     out = out if out.is_floating_point else _dtype.get_default_dtype()
     return Div.apply(a, b, dtype=out.np)
 
@@ -389,7 +389,7 @@ def remainder(input: Any, other: Any) -> Tensor:
     a, b = _tensor_pair("remainder", input, other)
     named = {"node_name": "torch::autograd::NotImplemented"} if a._wrapped else \
         ({"node_name": "RemainderBackward0"} if b._wrapped else {})
-    return Remainder.apply(a, b, dtype=_dtype.result_type(a, b).np, **named)
+    return Remainder.apply(a, b, dtype=_pair_dtype(a, b).np, **named)
 
 
 # ====================================================================== powers
@@ -460,7 +460,7 @@ def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001
         tensor([ True, False])
     """
     a, b = _tensor_pair("pow", input, exponent)
-    out = _dtype.result_type(a, b)
+    out = _pair_dtype(a, b)
     if a._wrapped:  # pow(Scalar, Tensor) runs the tensor-tensor kernel
         return PowTensor.apply(a, b, dtype=out.np, node_name="PowBackward2")
     if not b._wrapped:

@@ -232,23 +232,23 @@ def _check_unchanged(nll: NllArguments) -> None:
             _raise_modified(tensor._version_cell[0], version, tensor.shape, tensor.dtype, tensor.device, None)
 
 
-def _targets(node: NllArguments, classes: int, dtype: Any) -> tuple[Any, Any, Any]:
+def _targets(nll: NllArguments, classes: int, dtype: Any) -> tuple[Any, Any, Any]:
     """For the NumPy path: the targets with ignored ones replaced by 0 (``safe_target``), which are kept
     (``kept``), and each one's class weight in ``dtype`` (0 where ignored). Raises PyTorch's IndexError for
-    a kept target outside [0, classes). Worked out from the node's target and weight each time, as the C
+    a kept target outside [0, classes). Worked out from the loss's target and weight each time, as the C
     kernels read them (after a write through ``.data``, which moves no version, both see the new values)."""
-    target, xp = node.target, _xp(node.target)
-    kept = target != node.ignore_index
+    target, xp = nll.target, _xp(nll.target)
+    kept = target != nll.ignore_index
     safe_target = xp.where(kept, target, 0)
     # one reduction finds both kinds of bad target (viewed as unsigned, a negative one is huge); with no
     # classes the ignored ones' 0 is out of bounds too, so look closer
     if safe_target.size and int(safe_target.view(np.uint64).max()) >= classes:
         bad = kept & ((target < 0) | (target >= classes))
         if bool(bad.any()):
-            _raise_out_of_bounds(int(target[bad][0]), node.as_character)
-    if node.weight is None:  # every class weighs 1
+            _raise_out_of_bounds(int(target[bad][0]), nll.as_character)
+    if nll.weight is None:  # every class weighs 1
         return safe_target, kept, kept.astype(dtype)
-    return safe_target, kept, xp.where(kept, node.weight[safe_target] if classes else 0, 0).astype(dtype)
+    return safe_target, kept, xp.where(kept, nll.weight[safe_target] if classes else 0, 0).astype(dtype)
 
 
 def _cascade_sum(terms: Any, rows: Any, count: int) -> Any:

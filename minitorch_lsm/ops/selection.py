@@ -15,7 +15,7 @@ from typing import Any
 from .. import _device, _dtype
 from ..autograd.function import Function
 from ..tensor import Tensor
-from ._elementwise_util import _NUMBER_TYPES, Number, _binary, _cast, _require_tensor, _scalar_of, _xp
+from ._elementwise_util import _NUMBER_TYPES, Number, _binary, _cast, _pair_dtype, _require_tensor, _scalar_of, _xp
 from ._util import as_operand, select
 
 
@@ -202,7 +202,7 @@ def where(condition: Tensor, input: Any, other: Any) -> Tensor:
         raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype "
                            f"{_dtype.torch_name(condition.dtype)}")
     a, b = as_operand(input, condition), as_operand(other, condition)
-    out = _dtype.result_type(a, b)
+    out = _pair_dtype(a, b)
     if out is not _dtype.float16:  # a number operand is stored in the result dtype, checked (not for half)
         for operand in (a, b):
             if operand._wrapped:
