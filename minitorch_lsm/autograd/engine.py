@@ -78,8 +78,9 @@ def _validate_root(root: "Tensor", grad: "Tensor | None", index: int) -> "Tensor
             raise RuntimeError("grad can be implicitly created only for scalar outputs")
         if not root.dtype.is_floating_point:
             raise RuntimeError(f"grad can be implicitly created only for real scalar outputs but got {root.dtype}")
-        if root.device.type == "cpu":  # (NumPy's ones() is empty() and fill(), behind a Python function and a
-            ones = np.empty(root._data.shape, root._data.dtype)  # copyto: 2.5x the time)
+        if root.device.type == "cpu":
+            # (NumPy's ones() is empty() and fill() behind a Python function and a copyto: 2.5x the time)
+            ones = np.empty(root._data.shape, root._data.dtype)
             ones.fill(1)
         else:
             with _device.on_device(root.device):  # CuPy allocates (and runs fill) on the current device
@@ -414,8 +415,8 @@ def run_backward(roots: Sequence["Tensor"], root_grads: Sequence["Tensor | None"
     task = _GraphTask(roots, create_graph, capture)
     previous = _state.grad_enabled
     _state.grad_enabled = create_graph
-    try:
-        _device.call_quietly(task.run, roots, root_grads, retain_graph)  # inf and nan are gradients here, as in
-    finally:                                                             # torch, not warnings
+    try:  # inf and nan are gradients here, as in torch, not warnings
+        _device.call_quietly(task.run, roots, root_grads, retain_graph)
+    finally:
         _state.grad_enabled = previous
     return task.captured
